@@ -1,0 +1,281 @@
+//! Framing and decoding: the fixed header, streaming decode from `BytesMut`, and decode from a
+//! slice.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::{DecodeError, ErrorKind};
+use crate::packet::{decode_body, Packet, PacketType};
+use crate::protocol::{Protocol, Statement};
+use crate::reader::Reader;
+use crate::stmts;
+use crate::varint::{read_varint, Varint, VARINT_MAX};
+
+/// The largest packet the format can express: a 5-byte fixed header and the largest Remaining
+/// Length.
+pub const MAX_PACKET_SIZE: usize = 1 + 4 + VARINT_MAX as usize;
+
+/// A checked fixed header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedHeader {
+    /// The packet type.
+    pub packet_type: PacketType,
+    /// The first byte (type and flags).
+    pub first_byte: u8,
+    /// The Remaining Length.
+    pub remaining_length: usize,
+    /// Bytes taken by the fixed header (2 to 5).
+    pub header_len: usize,
+}
+
+impl FixedHeader {
+    /// Size of the whole packet.
+    #[inline]
+    pub fn packet_len(&self) -> usize {
+        self.header_len + self.remaining_length
+    }
+
+    /// Reads and checks the fixed header at the front of `buf`: the packet type exists in
+    /// `protocol`, the reserved flag bits hold their required values (3.1.1 [MQTT-2.2.2-1],
+    /// [MQTT-2.2.2-2]; 5.0 [MQTT-2.1.3-1]), the Remaining Length is at most four bytes and
+    /// minimally encoded, and the packet fits in `max_packet_size`. `Ok(None)` if `buf` ends
+    /// inside the header.
+    #[inline]
+    pub fn parse(
+        buf: &[u8],
+        protocol: Protocol,
+        max_packet_size: usize,
+    ) -> Result<Option<FixedHeader>, DecodeError> {
+        let Some(&first) = buf.first() else {
+            return Ok(None);
+        };
+        let packet_type = match PacketType::from_nibble(first >> 4) {
+            Some(PacketType::Auth) if !protocol.is_v5() => {
+                return Err(DecodeError::malformed(
+                    0,
+                    format!("packet type 15 (AUTH) does not exist in MQTT {protocol}"),
+                ));
+            }
+            Some(t) => t,
+            None => return Err(DecodeError::malformed(0, "packet type 0 is reserved")),
+        };
+        if let Some(required) = packet_type.required_flags() {
+            if first & 0x0F != required {
+                return Err(flags_error(packet_type, first, required, protocol));
+            }
+        }
+        let (remaining_length, n) = match read_varint(&buf[1..]) {
+            Varint::Value(v, n) => (v as usize, n),
+            Varint::Incomplete => return Ok(None),
+            Varint::TooLong => {
+                return Err(DecodeError::malformed(
+                    1,
+                    "Remaining Length is longer than 4 bytes",
+                ))
+            }
+            Varint::NotMinimal(v, _) => {
+                return Err(DecodeError::malformed(
+                    1,
+                    format!("Remaining Length {v} is not encoded in the fewest bytes"),
+                )
+                .cite(stmts!(protocol, v311: [], v5: ["MQTT-1.5.5-1"])))
+            }
+        };
+        let header = FixedHeader {
+            packet_type,
+            first_byte: first,
+            remaining_length,
+            header_len: 1 + n,
+        };
+        if header.packet_len() > max_packet_size {
+            return Err(DecodeError::new(
+                ErrorKind::PacketTooLarge,
+                0,
+                format!(
+                    "{} of {} bytes is larger than the maximum packet size {max_packet_size}",
+                    packet_type,
+                    header.packet_len()
+                ),
+            ));
+        }
+        Ok(Some(header))
+    }
+}
+
+#[cold]
+fn flags_error(t: PacketType, first: u8, required: u8, p: Protocol) -> DecodeError {
+    let statements: &[Statement] = match t {
+        PacketType::PubRel => {
+            stmts!(p, v311: ["MQTT-2.2.2-1", "MQTT-2.2.2-2", "MQTT-3.6.1-1"], v5: ["MQTT-2.1.3-1", "MQTT-3.6.1-1"])
+        }
+        PacketType::Subscribe => {
+            stmts!(p, v311: ["MQTT-2.2.2-1", "MQTT-2.2.2-2", "MQTT-3.8.1-1"], v5: ["MQTT-2.1.3-1", "MQTT-3.8.1-1"])
+        }
+        PacketType::Unsubscribe => {
+            stmts!(p, v311: ["MQTT-2.2.2-1", "MQTT-2.2.2-2", "MQTT-3.10.1-1"], v5: ["MQTT-2.1.3-1", "MQTT-3.10.1-1"])
+        }
+        PacketType::Disconnect => {
+            stmts!(p, v311: ["MQTT-2.2.2-1", "MQTT-2.2.2-2", "MQTT-3.14.1-1"], v5: ["MQTT-2.1.3-1", "MQTT-3.14.1-1"])
+        }
+        PacketType::Auth => stmts!(p, v311: [], v5: ["MQTT-2.1.3-1", "MQTT-3.15.1-1"]),
+        _ => stmts!(p, v311: ["MQTT-2.2.2-1", "MQTT-2.2.2-2"], v5: ["MQTT-2.1.3-1"]),
+    };
+    DecodeError::malformed(
+        0,
+        format!(
+            "{t} fixed-header flags are {:04b}, must be {required:04b}",
+            first & 0x0F
+        ),
+    )
+    .cite(statements)
+}
+
+/// Decodes a whole packet held in `frame` (exactly one packet, fixed header included).
+#[inline]
+fn decode_frame(frame: Bytes, h: FixedHeader, protocol: Protocol) -> Result<Packet, DecodeError> {
+    decode_body(
+        h.packet_type,
+        h.first_byte,
+        Reader::new(frame, h.header_len, protocol),
+    )
+}
+
+/// A streaming decoder for one protocol version.
+#[derive(Debug, Clone, Copy)]
+pub struct Decoder {
+    protocol: Protocol,
+    max_packet_size: usize,
+}
+
+impl Decoder {
+    /// A decoder for `protocol`, accepting packets up to [`MAX_PACKET_SIZE`].
+    pub const fn new(protocol: Protocol) -> Self {
+        Decoder {
+            protocol,
+            max_packet_size: MAX_PACKET_SIZE,
+        }
+    }
+
+    /// The same decoder rejecting packets larger than `bytes` (fixed header included) with
+    /// [`ErrorKind::PacketTooLarge`], as soon as their fixed header has arrived.
+    #[must_use]
+    pub const fn with_max_packet_size(mut self, bytes: usize) -> Self {
+        self.max_packet_size = bytes;
+        self
+    }
+
+    /// The protocol version decoded.
+    pub const fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// The maximum packet size accepted.
+    pub const fn max_packet_size(&self) -> usize {
+        self.max_packet_size
+    }
+
+    /// Decodes the packet at the front of `buf` and removes its bytes. `Ok(None)` until a whole
+    /// packet is buffered (nothing is reserved on the strength of a declared length). Payloads,
+    /// strings and binary fields share `buf`'s memory. On error `buf` is left as it was.
+    #[inline]
+    pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
+        let Some(h) = FixedHeader::parse(buf, self.protocol, self.max_packet_size)? else {
+            return Ok(None);
+        };
+        if buf.len() < h.packet_len() {
+            return Ok(None);
+        }
+        // Decode from a shared view first so that `buf` is untouched if the packet is invalid.
+        let frame = buf.split_to(h.packet_len()).freeze();
+        match decode_frame(frame.clone(), h, self.protocol) {
+            Ok(p) => Ok(Some(p)),
+            Err(e) => {
+                // Put the bytes back: the caller may want to report or replay them.
+                let rest = std::mem::take(buf);
+                let mut restored = BytesMut::with_capacity(frame.len() + rest.len());
+                restored.extend_from_slice(&frame);
+                restored.extend_from_slice(&rest);
+                *buf = restored;
+                Err(e)
+            }
+        }
+    }
+
+    /// Decodes the packet at the front of `bytes`, copying it once. Returns the packet and the
+    /// number of bytes it took; an input that ends inside a packet is an
+    /// [`ErrorKind::Incomplete`] error.
+    pub fn decode_slice(&self, bytes: &[u8]) -> Result<(Packet, usize), DecodeError> {
+        let incomplete = || {
+            DecodeError::new(
+                ErrorKind::Incomplete,
+                bytes.len(),
+                "input ends inside a packet",
+            )
+        };
+        let h = FixedHeader::parse(bytes, self.protocol, self.max_packet_size)?
+            .ok_or_else(incomplete)?;
+        let frame = bytes.get(..h.packet_len()).ok_or_else(|| {
+            DecodeError::new(
+                ErrorKind::Incomplete,
+                bytes.len(),
+                format!(
+                    "input ends after {} of the {} bytes of a {}",
+                    bytes.len(),
+                    h.packet_len(),
+                    h.packet_type
+                ),
+            )
+        })?;
+        let packet = decode_frame(Bytes::copy_from_slice(frame), h, self.protocol)?;
+        Ok((packet, h.packet_len()))
+    }
+}
+
+/// Decodes one packet from the front of `bytes` (see [`Decoder::decode_slice`]).
+pub fn decode_slice(protocol: Protocol, bytes: &[u8]) -> Result<(Packet, usize), DecodeError> {
+    Decoder::new(protocol).decode_slice(bytes)
+}
+
+/// Reads the protocol version a server should decode a connection with, from the CONNECT at the
+/// front of `buf` (its protocol name and level). `Ok(None)` until enough bytes are buffered;
+/// an error if the first packet is not a CONNECT (3.1.1 [MQTT-3.1.0-1], 5.0 [MQTT-3.1.0-1]) or
+/// names no supported version.
+pub fn peek_protocol(buf: &[u8]) -> Result<Option<Protocol>, DecodeError> {
+    let Some(&first) = buf.first() else {
+        return Ok(None);
+    };
+    if first >> 4 != PacketType::Connect as u8 {
+        return Err(
+            DecodeError::protocol(0, "the first packet is not CONNECT").cite(&[
+                Statement::v311("MQTT-3.1.0-1"),
+                Statement::v5("MQTT-3.1.0-1"),
+            ]),
+        );
+    }
+    let body = match read_varint(&buf[1..]) {
+        Varint::Value(_, n) => 1 + n,
+        Varint::Incomplete => return Ok(None),
+        _ => return Err(DecodeError::malformed(1, "invalid Remaining Length")),
+    };
+    let Some(len) = buf.get(body..body + 2) else {
+        return Ok(None);
+    };
+    let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+    let Some(name) = buf.get(body + 2..body + 2 + len) else {
+        return Ok(None);
+    };
+    let Some(&level) = buf.get(body + 2 + len) else {
+        return Ok(None);
+    };
+    Protocol::from_name_and_level(name, level)
+        .map(Some)
+        .ok_or_else(|| {
+            DecodeError::new(
+                ErrorKind::UnsupportedProtocol,
+                body,
+                format!(
+                    "protocol name {:?} level {level} is not MQTT 3.1, 3.1.1 or 5.0",
+                    String::from_utf8_lossy(name)
+                ),
+            )
+        })
+}

@@ -1,0 +1,59 @@
+//! # touchstone-codec
+//!
+//! The reference MQTT codec of Touchstone: every control packet of MQTT 3.1, 3.1.1 and 5.0,
+//! strict, streaming and zero-copy, with no I/O.
+//!
+//! * One packet model ([`Packet`]) for all versions; the version ([`Protocol`]) is an explicit
+//!   argument of every encode and decode.
+//! * Streaming decode from [`bytes::BytesMut`] ([`Decoder::decode`]) returns `Ok(None)` until a
+//!   whole packet is buffered; strings and payloads are slices of the input.
+//! * Every rule a codec can check is checked. A [`DecodeError`] says which rule broke: its
+//!   [`ErrorKind`], the 5.0 reason code to answer with, the normative statements (with their
+//!   specification version: the same id means different things in 3.1.1 and 5.0), and the
+//!   byte offset.
+//! * Checked encoding ([`Packet::encode`]) mirrors the decoder; [`Packet::encode_unchecked`] and
+//!   [`raw::Frame`] write invalid packets on purpose.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use touchstone_codec::{Decoder, Packet, Protocol, Publish, QoS};
+//!
+//! let mut publish = Publish::new("sensors/t1", "21.5");
+//! publish.qos = QoS::AtLeastOnce;
+//! publish.packet_id = std::num::NonZeroU16::new(7);
+//! let mut buf = BytesMut::new();
+//! Packet::Publish(publish.clone()).encode(Protocol::V3_1_1, &mut buf).unwrap();
+//!
+//! let decoder = Decoder::new(Protocol::V3_1_1);
+//! assert_eq!(decoder.decode(&mut buf).unwrap(), Some(Packet::Publish(publish)));
+//! assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+//! ```
+
+mod decoder;
+mod error;
+pub mod hex;
+mod packet;
+pub mod properties;
+mod protocol;
+mod qos;
+pub mod raw;
+mod reader;
+mod reason;
+mod str;
+pub mod topic;
+mod varint;
+mod writer;
+
+pub use decoder::{decode_slice, peek_protocol, Decoder, FixedHeader, MAX_PACKET_SIZE};
+pub use error::{DecodeError, EncodeError, ErrorKind};
+pub use packet::{
+    Auth, ConnAck, Connect, Disconnect, Packet, PacketId, PacketType, PubAck, PubComp, PubRec,
+    PubRel, Publish, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions,
+    UnsubAck, Unsubscribe, Will,
+};
+pub use properties::{PayloadFormat, UserProperties};
+pub use protocol::{Protocol, SpecVersion, Statement, UnknownProtocol};
+pub use qos::QoS;
+pub use reason::ReasonCode;
+pub use str::Str;
+pub use varint::{read_varint, varint_len, write_varint, Varint, VARINT_MAX};

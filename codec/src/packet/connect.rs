@@ -1,0 +1,346 @@
+//! CONNECT (3.1.1 section 3.1, 5.0 section 3.1; the 3.1 form with protocol name `MQIsdp`).
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::{check_bin, check_str, no_v3_properties, topic_encode_error, topic_error, Codec};
+use crate::error::{DecodeError, EncodeError, ErrorKind};
+use crate::properties::{ConnectProperties, WillProperties};
+use crate::protocol::Protocol;
+use crate::qos::QoS;
+use crate::reader::Reader;
+use crate::reason::ReasonCode;
+use crate::stmts;
+use crate::str::Str;
+use crate::topic::validate_topic_name;
+use crate::writer::{bin_len, put_bin};
+
+/// CONNECT: the first packet a client sends.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct Connect {
+    /// Clean Start (5.0), Clean Session (3.1, 3.1.1).
+    pub clean_start: bool,
+    /// Keep Alive, seconds.
+    pub keep_alive: u16,
+    /// Client Identifier (may be empty).
+    pub client_id: Str,
+    /// The Will, if the Will Flag is set.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub will: Option<Will>,
+    /// User Name.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub username: Option<Str>,
+    /// Password.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::hex::serde_bytes::opt"
+        )
+    )]
+    pub password: Option<Bytes>,
+    /// 5.0 properties.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "ConnectProperties::is_empty")
+    )]
+    pub properties: ConnectProperties,
+}
+
+/// The Will Message of a CONNECT.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct Will {
+    /// Will Topic.
+    pub topic: Str,
+    /// Will Message (3.1.1), Will Payload (5.0).
+    #[cfg_attr(feature = "serde", serde(with = "crate::hex::serde_bytes"))]
+    pub payload: Bytes,
+    /// Will QoS.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub qos: QoS,
+    /// Will Retain.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub retain: bool,
+    /// 5.0 Will Properties.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "WillProperties::is_empty")
+    )]
+    pub properties: WillProperties,
+}
+
+/// Adds `statements` to errors that do not cite anything yet (a field cut short).
+fn or_cite(statements: &'static [crate::Statement]) -> impl FnOnce(DecodeError) -> DecodeError {
+    move |e| {
+        if e.statements.is_empty() {
+            e.cite(statements)
+        } else {
+            e
+        }
+    }
+}
+
+impl Codec for Connect {
+    fn decode(_first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+        let p = r.protocol;
+        let name_at = r.pos();
+        let name = r.binary("Protocol Name")?;
+        let level_at = r.pos();
+        let level = r.u8("Protocol Level")?;
+        if name != p.name().as_bytes() {
+            return Err(DecodeError::new(
+                ErrorKind::UnsupportedProtocol,
+                name_at,
+                format!(
+                    "protocol name {:?} is not {:?} (MQTT {p})",
+                    String::from_utf8_lossy(&name),
+                    p.name()
+                ),
+            )
+            .cite(stmts!(p, v311: ["MQTT-3.1.2-1"], v5: ["MQTT-3.1.2-1"])));
+        }
+        if level != p.level() {
+            return Err(DecodeError::new(
+                ErrorKind::UnsupportedProtocol,
+                level_at,
+                format!("protocol level {level} is not {} (MQTT {p})", p.level()),
+            )
+            .cite(stmts!(p, v311: ["MQTT-3.1.2-2"], v5: ["MQTT-3.1.2-2"])));
+        }
+
+        let flags_at = r.pos();
+        let flags = r.u8("Connect Flags")?;
+        if flags & 0x01 != 0 {
+            return Err(
+                DecodeError::malformed(flags_at, "reserved Connect Flags bit 0 is set")
+                    .cite(stmts!(p, v311: ["MQTT-3.1.2-3"], v5: ["MQTT-3.1.2-3"])),
+            );
+        }
+        let clean_start = flags & 0x02 != 0;
+        let will_flag = flags & 0x04 != 0;
+        let will_qos = (flags >> 3) & 0x03;
+        let will_retain = flags & 0x20 != 0;
+        let password_flag = flags & 0x40 != 0;
+        let username_flag = flags & 0x80 != 0;
+        if !will_flag && will_qos != 0 {
+            return Err(DecodeError::malformed(
+                flags_at,
+                format!("Will QoS is {will_qos} but the Will Flag is 0"),
+            )
+            .cite(stmts!(p, v311: ["MQTT-3.1.2-11", "MQTT-3.1.2-13"], v5: ["MQTT-3.1.2-11"])));
+        }
+        if !will_flag && will_retain {
+            return Err(DecodeError::malformed(
+                flags_at,
+                "Will Retain is 1 but the Will Flag is 0",
+            )
+            .cite(stmts!(p, v311: ["MQTT-3.1.2-11", "MQTT-3.1.2-15"], v5: ["MQTT-3.1.2-13"])));
+        }
+        let Some(will_qos) = QoS::from_u8(will_qos) else {
+            return Err(DecodeError::malformed(flags_at, "Will QoS is 3")
+                .cite(stmts!(p, v311: ["MQTT-3.1.2-14"], v5: ["MQTT-3.1.2-12"])));
+        };
+        if !p.is_v5() && password_flag && !username_flag {
+            return Err(DecodeError::malformed(
+                flags_at,
+                "Password Flag is 1 but the User Name Flag is 0",
+            )
+            .cite(stmts!(p, v311: ["MQTT-3.1.2-22"], v5: [])));
+        }
+        let keep_alive = r.u16("Keep Alive")?;
+        let properties = if p.is_v5() {
+            ConnectProperties::decode(&mut r, "CONNECT")?
+        } else {
+            ConnectProperties::default()
+        };
+
+        let id_at = r.pos();
+        let client_id = r
+            .string(
+                "Client Identifier",
+                stmts!(p, v311: ["MQTT-3.1.3-4"], v5: ["MQTT-3.1.3-4"]),
+            )
+            .map_err(or_cite(
+                stmts!(p, v311: ["MQTT-3.1.3-3"], v5: ["MQTT-3.1.3-3"]),
+            ))?;
+        if !p.is_v5() && client_id.is_empty() && !clean_start {
+            // 3.1.1: the server answers CONNACK 0x02 (Identifier rejected), which 0x85 maps to.
+            return Err(DecodeError::protocol(
+                id_at,
+                "empty Client Identifier requires Clean Session 1",
+            )
+            .reason(ReasonCode::CLIENT_IDENTIFIER_NOT_VALID)
+            .cite(stmts!(p, v311: ["MQTT-3.1.3-7", "MQTT-3.1.3-8"], v5: [])));
+        }
+
+        let will = if will_flag {
+            let missing = stmts!(p, v311: ["MQTT-3.1.2-9"], v5: ["MQTT-3.1.2-9"]);
+            let properties = if p.is_v5() {
+                WillProperties::decode(&mut r, "Will Properties").map_err(or_cite(missing))?
+            } else {
+                WillProperties::default()
+            };
+            let topic_at = r.pos();
+            let topic = r
+                .string(
+                    "Will Topic",
+                    stmts!(p, v311: ["MQTT-3.1.3-10"], v5: ["MQTT-3.1.3-11"]),
+                )
+                .map_err(or_cite(missing))?;
+            validate_topic_name(&topic)
+                .map_err(|e| topic_error(e, topic_at + 2, p, "Will Topic"))?;
+            let payload = r.binary("Will Message").map_err(or_cite(missing))?;
+            Some(Will {
+                topic,
+                payload,
+                qos: will_qos,
+                retain: will_retain,
+                properties,
+            })
+        } else {
+            None
+        };
+
+        let username = if username_flag {
+            Some(
+                r.string(
+                    "User Name",
+                    stmts!(p, v311: ["MQTT-3.1.3-11"], v5: ["MQTT-3.1.3-12"]),
+                )
+                .map_err(or_cite(
+                    stmts!(p, v311: ["MQTT-3.1.2-19"], v5: ["MQTT-3.1.2-17"]),
+                ))?,
+            )
+        } else {
+            None
+        };
+        let password = if password_flag {
+            Some(r.binary("Password").map_err(or_cite(
+                stmts!(p, v311: ["MQTT-3.1.2-21"], v5: ["MQTT-3.1.2-19"]),
+            ))?)
+        } else {
+            None
+        };
+        if !r.is_empty() {
+            let statements = if !username_flag {
+                stmts!(p, v311: ["MQTT-3.1.2-18", "MQTT-3.1.3-1"], v5: ["MQTT-3.1.2-16", "MQTT-3.1.3-1"])
+            } else if !password_flag {
+                stmts!(p, v311: ["MQTT-3.1.2-20", "MQTT-3.1.3-1"], v5: ["MQTT-3.1.2-18", "MQTT-3.1.3-1"])
+            } else {
+                stmts!(p, v311: ["MQTT-3.1.3-1"], v5: ["MQTT-3.1.3-1"])
+            };
+            return Err(r.finish("CONNECT").unwrap_err().cite(statements));
+        }
+        Ok(Connect {
+            clean_start,
+            keep_alive,
+            client_id,
+            will,
+            username,
+            password,
+            properties,
+        })
+    }
+
+    fn body_len(&self, p: Protocol) -> usize {
+        let mut n = bin_len(p.name().as_bytes()) + 1 + 1 + 2 + bin_len(self.client_id.as_bytes());
+        if p.is_v5() {
+            n += self.properties.encoded_len();
+        }
+        if let Some(w) = &self.will {
+            n += bin_len(w.topic.as_bytes()) + bin_len(&w.payload);
+            if p.is_v5() {
+                n += w.properties.encoded_len();
+            }
+        }
+        if let Some(u) = &self.username {
+            n += bin_len(u.as_bytes());
+        }
+        if let Some(pw) = &self.password {
+            n += bin_len(pw);
+        }
+        n
+    }
+
+    fn write_body(&self, p: Protocol, buf: &mut BytesMut) {
+        put_bin(buf, p.name().as_bytes());
+        buf.put_u8(p.level());
+        let mut flags = 0u8;
+        if self.clean_start {
+            flags |= 0x02;
+        }
+        if let Some(w) = &self.will {
+            flags |= 0x04 | w.qos.as_u8() << 3;
+            if w.retain {
+                flags |= 0x20;
+            }
+        }
+        if self.password.is_some() {
+            flags |= 0x40;
+        }
+        if self.username.is_some() {
+            flags |= 0x80;
+        }
+        buf.put_u8(flags);
+        buf.put_u16(self.keep_alive);
+        if p.is_v5() {
+            self.properties.write(buf);
+        }
+        put_bin(buf, self.client_id.as_bytes());
+        if let Some(w) = &self.will {
+            if p.is_v5() {
+                w.properties.write(buf);
+            }
+            put_bin(buf, w.topic.as_bytes());
+            put_bin(buf, &w.payload);
+        }
+        if let Some(u) = &self.username {
+            put_bin(buf, u.as_bytes());
+        }
+        if let Some(pw) = &self.password {
+            put_bin(buf, pw);
+        }
+    }
+
+    fn check(&self, p: Protocol) -> Result<(), EncodeError> {
+        check_str(&self.client_id, p, "Client Identifier")?;
+        if !p.is_v5() && self.client_id.is_empty() && !self.clean_start {
+            return Err(
+                EncodeError::new("empty Client Identifier requires Clean Session 1")
+                    .cite(stmts!(p, v311: ["MQTT-3.1.3-7"], v5: [])),
+            );
+        }
+        no_v3_properties(self.properties.is_empty(), p, "CONNECT")?;
+        self.properties.check()?;
+        if let Some(w) = &self.will {
+            check_str(&w.topic, p, "Will Topic")?;
+            validate_topic_name(&w.topic).map_err(|e| topic_encode_error(e, p, "Will Topic"))?;
+            check_bin(&w.payload, "Will Message")?;
+            no_v3_properties(w.properties.is_empty(), p, "the Will")?;
+            w.properties.check()?;
+        }
+        if let Some(u) = &self.username {
+            check_str(u, p, "User Name")?;
+        }
+        if let Some(pw) = &self.password {
+            check_bin(pw, "Password")?;
+            if !p.is_v5() && self.username.is_none() {
+                return Err(
+                    EncodeError::new("a Password requires a User Name in MQTT 3.1.1")
+                        .cite(stmts!(p, v311: ["MQTT-3.1.2-22"], v5: [])),
+                );
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,192 @@
+//! PUBLISH (3.1.1 section 3.3, 5.0 section 3.3).
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::{
+    check_str, no_v3_properties, read_packet_id, topic_encode_error, topic_error, Codec, PacketId,
+};
+use crate::error::{DecodeError, EncodeError};
+use crate::properties::PublishProperties;
+use crate::protocol::Protocol;
+use crate::qos::QoS;
+use crate::reader::{check_utf8, Reader};
+use crate::stmts;
+use crate::str::Str;
+use crate::topic::{name_has_wildcard, validate_topic_name, TopicError};
+use crate::writer::put_bin;
+
+/// PUBLISH: an Application Message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct Publish {
+    /// DUP: a re-delivery (never set at QoS 0).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub dup: bool,
+    /// QoS level.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub qos: QoS,
+    /// RETAIN.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub retain: bool,
+    /// Topic Name (in 5.0 empty when a Topic Alias stands for it).
+    pub topic: Str,
+    /// Packet Identifier: present exactly when QoS > 0.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub packet_id: Option<PacketId>,
+    /// 5.0 properties.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "PublishProperties::is_empty")
+    )]
+    pub properties: PublishProperties,
+    /// Payload.
+    #[cfg_attr(feature = "serde", serde(default, with = "crate::hex::serde_bytes"))]
+    pub payload: Bytes,
+}
+
+impl Publish {
+    /// A QoS 0 message.
+    pub fn new(topic: impl Into<Str>, payload: impl Into<Bytes>) -> Self {
+        Publish {
+            topic: topic.into(),
+            payload: payload.into(),
+            ..Publish::default()
+        }
+    }
+}
+
+impl Codec for Publish {
+    #[inline]
+    fn decode(first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+        let p = r.protocol;
+        let dup = first & 0x08 != 0;
+        let retain = first & 0x01 != 0;
+        let Some(qos) = QoS::from_u8((first >> 1) & 0x03) else {
+            return Err(
+                DecodeError::malformed(0, "PUBLISH QoS bits are both 1 (QoS 3)")
+                    .cite(stmts!(p, v311: ["MQTT-3.3.1-4"], v5: ["MQTT-3.3.1-4"])),
+            );
+        };
+        if qos == QoS::AtMostOnce && dup {
+            return Err(DecodeError::malformed(0, "DUP is 1 on a QoS 0 PUBLISH")
+                .cite(stmts!(p, v311: ["MQTT-3.3.1-2"], v5: ["MQTT-3.3.1-2"])));
+        }
+
+        let topic_at = r.pos();
+        let topic = r.binary("Topic Name")?;
+        // One pass over the usual case: printable ASCII without wildcards or U+0000.
+        let clean = topic.iter().fold(true, |acc, &c| {
+            acc & (c.wrapping_sub(1) < 0x7F) & (c != b'+') & (c != b'#')
+        });
+        if !clean {
+            check_utf8(
+                &topic,
+                p,
+                topic_at + 2,
+                "Topic Name",
+                stmts!(p, v311: ["MQTT-3.3.2-1"], v5: ["MQTT-3.3.2-1"]),
+            )?;
+            if name_has_wildcard(&topic) {
+                return Err(topic_error(
+                    TopicError::WildcardInName,
+                    topic_at + 2,
+                    p,
+                    "Topic Name",
+                ));
+            }
+        }
+        if topic.is_empty() && !p.is_v5() {
+            return Err(topic_error(TopicError::Empty, topic_at, p, "Topic Name"));
+        }
+        let topic = Str::from_checked(topic);
+
+        let packet_id = if qos == QoS::AtMostOnce {
+            None
+        } else {
+            Some(read_packet_id(&mut r)?)
+        };
+        let properties = if p.is_v5() {
+            let props = PublishProperties::decode(&mut r, "PUBLISH")?;
+            if topic.is_empty() && props.topic_alias.is_none() {
+                // 5.0 section 3.3.2.1: a zero-length Topic Name needs a Topic Alias.
+                return Err(DecodeError::protocol(
+                    topic_at,
+                    "Topic Name is empty and there is no Topic Alias",
+                )
+                .cite(&[crate::Statement::v5("MQTT-4.7.3-1")]));
+            }
+            props
+        } else {
+            PublishProperties::default()
+        };
+        Ok(Publish {
+            dup,
+            qos,
+            retain,
+            topic,
+            packet_id,
+            properties,
+            payload: r.rest(),
+        })
+    }
+
+    fn flags(&self) -> u8 {
+        (u8::from(self.dup) << 3) | (self.qos.as_u8() << 1) | u8::from(self.retain)
+    }
+
+    #[inline]
+    fn body_len(&self, p: Protocol) -> usize {
+        2 + self.topic.len()
+            + if self.packet_id.is_some() { 2 } else { 0 }
+            + if p.is_v5() {
+                self.properties.encoded_len()
+            } else {
+                0
+            }
+            + self.payload.len()
+    }
+
+    #[inline]
+    fn write_body(&self, p: Protocol, buf: &mut BytesMut) {
+        put_bin(buf, self.topic.as_bytes());
+        if let Some(id) = self.packet_id {
+            buf.put_u16(id.get());
+        }
+        if p.is_v5() {
+            self.properties.write(buf);
+        }
+        buf.put_slice(&self.payload);
+    }
+
+    fn check(&self, p: Protocol) -> Result<(), EncodeError> {
+        check_str(&self.topic, p, "Topic Name")?;
+        if !(p.is_v5() && self.topic.is_empty() && self.properties.topic_alias.is_some()) {
+            validate_topic_name(&self.topic).map_err(|e| topic_encode_error(e, p, "Topic Name"))?;
+        }
+        match (self.qos, self.packet_id) {
+            (QoS::AtMostOnce, Some(_)) => {
+                return Err(
+                    EncodeError::new("a QoS 0 PUBLISH carries no Packet Identifier")
+                        .cite(stmts!(p, v311: ["MQTT-2.3.1-5"], v5: ["MQTT-2.2.1-2"])),
+                )
+            }
+            (QoS::AtLeastOnce | QoS::ExactlyOnce, None) => {
+                return Err(
+                    EncodeError::new("a QoS 1 or 2 PUBLISH needs a Packet Identifier")
+                        .cite(stmts!(p, v311: ["MQTT-2.3.1-1"], v5: ["MQTT-2.2.1-3"])),
+                )
+            }
+            _ => {}
+        }
+        if self.qos == QoS::AtMostOnce && self.dup {
+            return Err(EncodeError::new("DUP must be 0 on a QoS 0 PUBLISH")
+                .cite(stmts!(p, v311: ["MQTT-3.3.1-2"], v5: ["MQTT-3.3.1-2"])));
+        }
+        no_v3_properties(self.properties.is_empty(), p, "PUBLISH")?;
+        self.properties.check()
+    }
+}
