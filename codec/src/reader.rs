@@ -156,6 +156,24 @@ impl Reader {
         self.frame.slice(start..end)
     }
 
+    /// A topic name or filter: a string whose U+0000 also breaks 3.1.1 and 5.0 [MQTT-4.7.3-2].
+    #[inline]
+    pub(crate) fn topic_string(
+        &mut self,
+        what: &str,
+        field: &[Statement],
+    ) -> Result<Str, DecodeError> {
+        let start = self.pos;
+        let bytes = self.binary(what)?;
+        if let Some(i) = bytes.iter().position(|&b| b == 0) {
+            return Err(DecodeError::malformed(start + 2 + i, format!("{what} contains U+0000"))
+                .cite(crate::stmts!(self.protocol, v311: ["MQTT-1.5.3-2", "MQTT-4.7.3-2"], v5: ["MQTT-1.5.4-2", "MQTT-4.7.3-2"]))
+                .cite(field));
+        }
+        check_utf8(&bytes, self.protocol, start + 2, what, field)?;
+        Ok(Str::from_checked(bytes))
+    }
+
     /// Everything left in the packet, without copying.
     #[inline]
     pub(crate) fn rest(mut self) -> Bytes {

@@ -68,13 +68,13 @@ impl Codec for ConnAck {
             .cite(stmts!(p, v311: ["MQTT-3.2.2-4"], v5: ["MQTT-3.2.2-6"])));
         }
         let properties = if p.is_v5() {
-            ConnAckProperties::decode(&mut r, "CONNACK").map_err(|e| {
-                if r.is_empty() && e.statements.is_empty() {
-                    e.cite(&[crate::Statement::v5("MQTT-2.2.2-1")])
-                } else {
-                    e
-                }
-            })?
+            if r.is_empty() {
+                return Err(
+                    DecodeError::malformed(r.pos(), "CONNACK has no Property Length")
+                        .cite(&[crate::Statement::v5("MQTT-2.2.2-1")]),
+                );
+            }
+            ConnAckProperties::decode(&mut r, "CONNACK")?
         } else {
             ConnAckProperties::default()
         };

@@ -186,13 +186,20 @@ impl Codec for Connect {
         let will = if will_flag {
             let missing = stmts!(p, v311: ["MQTT-3.1.2-9"], v5: ["MQTT-3.1.2-9"]);
             let properties = if p.is_v5() {
-                WillProperties::decode(&mut r, "Will Properties").map_err(or_cite(missing))?
+                if r.is_empty() {
+                    return Err(DecodeError::malformed(
+                        r.pos(),
+                        "Will Flag is 1 but the payload ends before the Will Properties",
+                    )
+                    .cite(missing));
+                }
+                WillProperties::decode(&mut r, "Will Properties")?
             } else {
                 WillProperties::default()
             };
             let topic_at = r.pos();
             let topic = r
-                .string(
+                .topic_string(
                     "Will Topic",
                     stmts!(p, v311: ["MQTT-3.1.3-10"], v5: ["MQTT-3.1.3-11"]),
                 )

@@ -83,6 +83,10 @@ impl Codec for Publish {
             acc & (c.wrapping_sub(1) < 0x7F) & (c != b'+') & (c != b'#')
         });
         if !clean {
+            if let Some(i) = topic.iter().position(|&b| b == 0) {
+                return Err(DecodeError::malformed(topic_at + 2 + i, "Topic Name contains U+0000").cite(stmts!(p,
+                    v311: ["MQTT-1.5.3-2", "MQTT-4.7.3-2", "MQTT-3.3.2-1"], v5: ["MQTT-1.5.4-2", "MQTT-4.7.3-2", "MQTT-3.3.2-1"])));
+            }
             check_utf8(
                 &topic,
                 p,

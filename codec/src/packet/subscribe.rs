@@ -134,7 +134,7 @@ impl Codec for Subscribe {
         let mut filters = Vec::new();
         while !r.is_empty() {
             let at = r.pos();
-            let filter = r.string(
+            let filter = r.topic_string(
                 "Topic Filter",
                 stmts!(p, v311: ["MQTT-3.8.3-1"], v5: ["MQTT-3.8.3-1"]),
             )?;

@@ -300,7 +300,7 @@ fn read_value(r: &mut Reader, id: u32, at: usize) -> Result<Property, DecodeErro
         0x02 => Property::MessageExpiryInterval(r.u32("Message Expiry Interval")?),
         0x03 => Property::ContentType(r.string("Content Type", &[Statement::v5("MQTT-3.3.2-19")])?),
         0x08 => {
-            let topic = r.string("Response Topic", &[Statement::v5("MQTT-3.3.2-13")])?;
+            let topic = r.topic_string("Response Topic", &[Statement::v5("MQTT-3.3.2-13")])?;
             if topic.is_empty() {
                 return Err(DecodeError::malformed(at, "Response Topic is empty")
                     .cite(&[Statement::v5("MQTT-4.7.3-1")]));
