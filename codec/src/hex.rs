@@ -27,18 +27,19 @@ pub enum HexError {
     OddLength(usize),
 }
 
-/// Bytes from hex text; ASCII whitespace anywhere is ignored, as is a `0x` prefix on the text.
+/// Bytes from hex text. ASCII whitespace anywhere is ignored, as is one `0x` prefix before the
+/// first digit. Error positions count characters from the start of `text`.
 pub fn decode(text: &str) -> Result<Vec<u8>, HexError> {
-    let text = text.trim_start();
-    let text = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-        .unwrap_or(text);
     let mut out = Vec::with_capacity(text.len() / 2);
     let mut high: Option<u8> = None;
     let mut digits = 0;
-    for (pos, ch) in text.chars().enumerate() {
+    let mut chars = text.chars().enumerate().peekable();
+    while let Some((pos, ch)) = chars.next() {
         if ch.is_ascii_whitespace() {
+            continue;
+        }
+        if digits == 0 && ch == '0' && matches!(chars.peek(), Some((_, 'x' | 'X'))) {
+            chars.next();
             continue;
         }
         let v = ch.to_digit(16).ok_or(HexError::InvalidChar { ch, pos })? as u8;
@@ -114,5 +115,20 @@ mod tests {
     fn clear_errors() {
         assert_eq!(decode("3g"), Err(HexError::InvalidChar { ch: 'g', pos: 1 }));
         assert_eq!(decode("303"), Err(HexError::OddLength(3)));
+        assert_eq!(
+            decode("  0xzz"),
+            Err(HexError::InvalidChar { ch: 'z', pos: 4 })
+        );
+        assert_eq!(
+            decode("\u{a0}c0"),
+            Err(HexError::InvalidChar {
+                ch: '\u{a0}',
+                pos: 0
+            })
+        );
+        assert_eq!(
+            decode("c0 0x00"),
+            Err(HexError::InvalidChar { ch: 'x', pos: 4 })
+        );
     }
 }

@@ -1,6 +1,10 @@
-//! The `touchstone` command.
+//! The `touchstone` command: see `touchstone --help`.
 
-fn main() {
-    eprintln!("touchstone: not built yet");
-    std::process::exit(2);
+use std::process::ExitCode;
+
+use clap::Parser;
+use touchstone_conformance::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    cli::run(Cli::parse())
 }

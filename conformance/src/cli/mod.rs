@@ -1,0 +1,243 @@
+//! The command line: clap definitions, exit status, and one module per subcommand.
+
+pub mod decode;
+pub mod encode;
+pub mod input;
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use touchstone_codec::{Protocol, UnknownProtocol};
+
+/// MQTT conformance and fuzz suite.
+#[derive(Debug, Parser)]
+#[command(
+    name = "touchstone",
+    version,
+    about = "Touchstone: MQTT 3.1 / 3.1.1 / 5.0 conformance and fuzz suite"
+)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode MQTT packets from hex and print each as one line of JSON.
+    #[command(long_about = DECODE_ABOUT, after_long_help = DECODE_AFTER_HELP)]
+    Decode(DecodeArgs),
+    /// Encode MQTT packets from JSON (as `decode` prints them) into hex.
+    #[command(long_about = ENCODE_ABOUT, after_long_help = ENCODE_AFTER_HELP)]
+    Encode(EncodeArgs),
+}
+
+/// The protocol version option shared by the subcommands.
+#[derive(Debug, Clone, Args)]
+pub struct ProtocolArg {
+    /// MQTT protocol version: 3.1, 3.1.1 or 5 (also accepted: 3, 31, 311, 4, 5.0, 50).
+    #[arg(short, long, value_name = "VERSION", value_parser = parse_protocol)]
+    pub protocol: Protocol,
+}
+
+/// Arguments of `touchstone decode`.
+#[derive(Debug, Clone, Args)]
+pub struct DecodeArgs {
+    /// The protocol version.
+    #[command(flatten)]
+    pub protocol: ProtocolArg,
+
+    /// Reject packets larger than BYTES (fixed header included) as packet_too_large.
+    #[arg(long, value_name = "BYTES")]
+    pub max_packet_size: Option<usize>,
+
+    /// Pretty-print each JSON object over several lines (the output is then a sequence of
+    /// objects, still readable by `touchstone encode`).
+    #[arg(long)]
+    pub pretty: bool,
+
+    /// Read raw bytes, not hex, from standard input.
+    #[arg(long)]
+    pub binary: bool,
+
+    /// Packet bytes in hex; `-` or none: read standard input.
+    #[arg(value_name = "HEX")]
+    pub hex: Vec<String>,
+}
+
+const DECODE_ABOUT: &str = "Decode MQTT packets from hex and print each as one line of JSON.\n\n\
+        The hex comes from the HEX arguments (several are concatenated, each may start with \
+        0x), or from standard input when there is none or it is `-`. ASCII whitespace is \
+        ignored anywhere, so multi-line and spaced hex dumps are fine. The bytes are decoded \
+        as one stream: concatenated packets give one line each.";
+
+const DECODE_AFTER_HELP: &str = "\
+Output:
+  One JSON object per line for each packet, with a \"type\" field (CONNECT, PUBLISH, ...) and
+  every field of the packet; binary fields (payload, password, correlation data, ...) are hex
+  strings. If the input does not end with a valid packet, the last line is
+    {\"error\": {\"kind\": K, \"reason_code\": N, \"statements\": [{\"version\": V, \"id\": ID}],
+                \"offset\": O, \"packet_offset\": P, \"message\": M}}
+  K: malformed, protocol_error, packet_too_large, unsupported_protocol, or incomplete (the input
+  ends inside a packet). N: the 5.0 reason code to answer with (129, 130, 149, 132), null for
+  incomplete. V: \"3.1.1\" or \"5.0\". O: offset of the offending byte from the start of the whole
+  input (for incomplete: the input's length); P: offset of the failing packet's first byte.
+
+Exit status:
+  0  the input is a sequence of valid packets (an empty input is an empty sequence: no output)
+  1  it is not: the last line of output is the error object
+  2  usage error (bad hex, unknown --protocol, ...) or I/O error; a message on stderr
+
+Examples:
+  touchstone decode --protocol 3.1.1 '100c 0004 4d515454 04 02 003c 0000'
+  touchstone decode -p 5 < dump.hex
+  xxd -p capture.bin | touchstone decode -p 5
+  touchstone decode -p 5 --binary < capture.bin";
+
+/// Arguments of `touchstone encode`.
+#[derive(Debug, Clone, Args)]
+pub struct EncodeArgs {
+    /// The protocol version.
+    #[command(flatten)]
+    pub protocol: ProtocolArg,
+
+    /// Do not check the packets: write invalid values as they are (fields that do not exist in
+    /// the version, such as 5.0 properties for 3.1.1, are left out).
+    #[arg(long)]
+    pub unchecked: bool,
+
+    /// Write the raw bytes to standard output instead of hex.
+    #[arg(long)]
+    pub binary: bool,
+
+    /// Packets as JSON; `-` or none: read standard input.
+    #[arg(value_name = "JSON")]
+    pub json: Vec<String>,
+}
+
+const ENCODE_ABOUT: &str = "Encode MQTT packets from JSON (as `decode` prints them) into hex.\n\n\
+        The JSON comes from the JSON arguments, or from standard input when there is none or \
+        it is `-`. It may hold one packet object, several (one per line, or just \
+        concatenated), or arrays of packet objects. Each packet is checked for the protocol \
+        version, as the decoder would check it, and the hex of the whole stream is printed on \
+        one line (lower case, no separators), so that `touchstone decode` reads it back.";
+
+const ENCODE_AFTER_HELP: &str = "\
+Input:
+  Packet objects as `touchstone decode` prints them: a \"type\" field (CONNECT, CONNACK, PUBLISH,
+  PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP,
+  DISCONNECT, AUTH) and the packet's fields; fields with a default may be left out; binary fields
+  are hex strings. Unknown fields are errors. An {\"error\": ...} object from `decode` is not a
+  packet and is refused.
+
+Exit status:
+  0  every packet was encoded; the hex is on stdout (an empty input gives an empty line)
+  1  invalid JSON, or a packet that cannot be encoded for the version: a message on stderr names
+     each such object by its index (counting from 0) and the statements it would violate;
+     nothing is written to stdout
+  2  usage or I/O error
+
+Examples:
+  touchstone encode -p 5 '{\"type\":\"PUBLISH\",\"topic\":\"a/b\",\"payload\":\"6869\"}'
+  touchstone encode -p 3.1.1 '[{\"type\":\"PINGREQ\"},{\"type\":\"DISCONNECT\"}]'
+  touchstone decode -p 5 \"$(touchstone encode -p 5 '{\"type\":\"PINGREQ\"}')\"
+  touchstone encode -p 5 --unchecked '{\"type\":\"PUBLISH\",\"topic\":\"a/+\"}'";
+
+/// Parses a protocol version as users write it (`3.1`, `3.1.1`, `5`, ...).
+pub fn parse_protocol(s: &str) -> Result<Protocol, UnknownProtocol> {
+    s.parse()
+}
+
+/// How a subcommand ended; its exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Exit 0: done, and every input was valid.
+    Success = 0,
+    /// Exit 1: the input holds invalid packets, or packets that cannot be encoded.
+    Invalid = 1,
+    /// Exit 2: usage error or I/O error.
+    Failure = 2,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> Self {
+        ExitCode::from(s as u8)
+    }
+}
+
+/// The standard streams a subcommand uses (real ones, or buffers in tests).
+pub struct Io<'a> {
+    /// Standard input.
+    pub stdin: &'a mut dyn Read,
+    /// True if standard input is a terminal (a hint is then printed before reading it).
+    pub stdin_is_terminal: bool,
+    /// Standard output.
+    pub stdout: &'a mut dyn Write,
+    /// Standard error.
+    pub stderr: &'a mut dyn Write,
+}
+
+/// Runs the command with the process's standard streams.
+pub fn run(cli: Cli) -> ExitCode {
+    let stdin = io::stdin();
+    let stdin_is_terminal = stdin.is_terminal();
+    let mut stdin = stdin.lock();
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let mut stderr = io::stderr().lock();
+    let mut io = Io {
+        stdin: &mut stdin,
+        stdin_is_terminal,
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+    };
+    run_with(&cli, &mut io).into()
+}
+
+/// Runs the command with the given streams.
+pub fn run_with(cli: &Cli, io: &mut Io<'_>) -> Status {
+    let status = match &cli.command {
+        Command::Decode(args) => decode::run(args, io),
+        Command::Encode(args) => encode::run(args, io),
+    };
+    match io.stdout.flush() {
+        Ok(()) => status,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => status,
+        Err(e) => fail(io, format_args!("cannot write to standard output: {e}")),
+    }
+}
+
+/// Prints `error: {message}` on standard error and returns [`Status::Failure`].
+pub(crate) fn fail(io: &mut Io<'_>, message: std::fmt::Arguments<'_>) -> Status {
+    let _ = writeln!(io.stderr, "error: {message}");
+    Status::Failure
+}
+
+/// What to do after a write to standard output failed: a closed pipe (`| head`) ends the
+/// command quietly with `status`; any other error is a failure.
+pub(crate) fn output_error(io: &mut Io<'_>, e: &io::Error, status: Status) -> Status {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        status
+    } else {
+        fail(io, format_args!("cannot write to standard output: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn protocol_spellings() {
+        assert_eq!(parse_protocol("3.1.1"), Ok(Protocol::V3_1_1));
+        assert_eq!(parse_protocol("5"), Ok(Protocol::V5));
+        assert!(parse_protocol("6").is_err());
+    }
+}
