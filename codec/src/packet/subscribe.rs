@@ -66,11 +66,29 @@ pub struct SubscriptionOptions {
     /// Maximum QoS (3.1.1: Requested QoS).
     pub qos: QoS,
     /// No Local (5.0).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_false"))]
     pub no_local: bool,
     /// Retain As Published (5.0).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_false"))]
     pub retain_as_published: bool,
     /// Retain Handling (5.0).
+    #[cfg_attr(
+        feature = "serde",
+        serde(skip_serializing_if = "RetainHandling::is_default")
+    )]
     pub retain_handling: RetainHandling,
+}
+
+#[cfg(feature = "serde")]
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl RetainHandling {
+    /// True for the default, 0 (send retained messages at subscribe time).
+    pub fn is_default(&self) -> bool {
+        *self == RetainHandling::SendAtSubscribe
+    }
 }
 
 impl SubscriptionOptions {
