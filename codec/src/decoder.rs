@@ -1,7 +1,7 @@
 //! Framing and decoding: the fixed header, streaming decode from `BytesMut`, and decode from a
 //! slice.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 use crate::error::{DecodeError, ErrorKind};
 use crate::packet::{decode_body, Packet, PacketType};
@@ -129,16 +129,6 @@ fn flags_error(t: PacketType, first: u8, required: u8, p: Protocol) -> DecodeErr
     .cite(statements)
 }
 
-/// Decodes a whole packet held in `frame` (exactly one packet, fixed header included).
-#[inline]
-fn decode_frame(frame: Bytes, h: FixedHeader, protocol: Protocol) -> Result<Packet, DecodeError> {
-    decode_body(
-        h.packet_type,
-        h.first_byte,
-        Reader::new(frame, h.header_len, protocol),
-    )
-}
-
 /// A streaming decoder for one protocol version.
 #[derive(Debug, Clone, Copy)]
 pub struct Decoder {
@@ -174,8 +164,12 @@ impl Decoder {
     }
 
     /// Decodes the packet at the front of `buf` and removes its bytes. `Ok(None)` until a whole
-    /// packet is buffered (nothing is reserved on the strength of a declared length). Payloads,
-    /// strings and binary fields share `buf`'s memory. On error `buf` is left as it was.
+    /// packet is buffered (nothing is reserved on the strength of a declared length). Payloads
+    /// and long string or binary fields share `buf`'s memory; short strings are copied.
+    ///
+    /// On an error in the fixed header `buf` is left as it was; on an error in the rest of the
+    /// packet, the whole invalid packet has been removed from `buf`. Either way the error's
+    /// offset counts from the first byte of that packet.
     #[inline]
     pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
         let Some(h) = FixedHeader::parse(buf, self.protocol, self.max_packet_size)? else {
@@ -184,20 +178,8 @@ impl Decoder {
         if buf.len() < h.packet_len() {
             return Ok(None);
         }
-        // Decode from a shared view first so that `buf` is untouched if the packet is invalid.
-        let frame = buf.split_to(h.packet_len()).freeze();
-        match decode_frame(frame.clone(), h, self.protocol) {
-            Ok(p) => Ok(Some(p)),
-            Err(e) => {
-                // Put the bytes back: the caller may want to report or replay them.
-                let rest = std::mem::take(buf);
-                let mut restored = BytesMut::with_capacity(frame.len() + rest.len());
-                restored.extend_from_slice(&frame);
-                restored.extend_from_slice(&rest);
-                *buf = restored;
-                Err(e)
-            }
-        }
+        let reader = Reader::new(buf, h.packet_len(), h.header_len, self.protocol);
+        decode_body(h.packet_type, h.first_byte, reader).map(Some)
     }
 
     /// Decodes the packet at the front of `bytes`, copying it once. Returns the packet and the
@@ -225,7 +207,9 @@ impl Decoder {
                 ),
             )
         })?;
-        let packet = decode_frame(Bytes::copy_from_slice(frame), h, self.protocol)?;
+        let mut buf = BytesMut::from(frame);
+        let reader = Reader::new(&mut buf, h.packet_len(), h.header_len, self.protocol);
+        let packet = decode_body(h.packet_type, h.first_byte, reader)?;
         Ok((packet, h.packet_len()))
     }
 }

@@ -49,10 +49,17 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// A packet that could not be decoded, and why.
+/// A packet that could not be decoded, and why. The details ([`DecodeErrorInfo`]) are boxed so
+/// that results stay small on the decoder's hot path; read them through `Deref`
+/// (`error.kind`, `error.statements`, ...).
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(Box<DecodeErrorInfo>);
+
+/// The details of a [`DecodeError`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} at byte {offset}: {message}{}", cite(.statements))]
-pub struct DecodeError {
+pub struct DecodeErrorInfo {
     /// The kind of rule broken.
     pub kind: ErrorKind,
     /// The 5.0 reason code a receiver should answer with (in CONNACK or DISCONNECT); `None` for
@@ -64,6 +71,31 @@ pub struct DecodeError {
     pub offset: usize,
     /// What was wrong, for people.
     pub message: Cow<'static, str>,
+}
+
+impl std::ops::Deref for DecodeError {
+    type Target = DecodeErrorInfo;
+    fn deref(&self) -> &DecodeErrorInfo {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for DecodeError {
+    fn deref_mut(&mut self) -> &mut DecodeErrorInfo {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<DecodeErrorInfo> for DecodeError {
+    fn from(info: DecodeErrorInfo) -> Self {
+        DecodeError(Box::new(info))
+    }
 }
 
 fn cite(statements: &[Statement]) -> String {
@@ -85,13 +117,13 @@ impl DecodeError {
             ErrorKind::UnsupportedProtocol => Some(ReasonCode::UNSUPPORTED_PROTOCOL_VERSION),
             ErrorKind::Incomplete => None,
         };
-        DecodeError {
+        DecodeError(Box::new(DecodeErrorInfo {
             kind,
             reason_code,
             statements: Vec::new(),
             offset,
             message: message.into(),
-        }
+        }))
     }
 
     /// A Malformed Packet error.

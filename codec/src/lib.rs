@@ -39,13 +39,14 @@ mod qos;
 pub mod raw;
 mod reader;
 mod reason;
+mod small;
 mod str;
 pub mod topic;
 mod varint;
 mod writer;
 
 pub use decoder::{decode_slice, peek_protocol, Decoder, FixedHeader, MAX_PACKET_SIZE};
-pub use error::{DecodeError, EncodeError, ErrorKind};
+pub use error::{DecodeError, DecodeErrorInfo, EncodeError, ErrorKind};
 pub use packet::{
     Auth, ConnAck, Connect, Disconnect, Packet, PacketId, PacketType, PubAck, PubComp, PubRec,
     PubRel, Publish, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions,

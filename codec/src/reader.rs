@@ -1,29 +1,70 @@
 //! A cursor over one whole packet: the primitives of the wire format, each checked.
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::DecodeError;
 use crate::protocol::{Protocol, Statement};
+use crate::small::SmallBytes;
 use crate::str::Str;
 use crate::varint::{read_varint, Varint};
 
-/// Reads fields from a packet held in one [`Bytes`] (fixed header included, so positions are
-/// offsets from the first byte of the packet). Slices it returns share the packet's buffer.
-pub(crate) struct Reader {
-    frame: Bytes,
+/// Reads the fields of the whole packet at the front of a `BytesMut` (fixed header included, so
+/// positions are offsets from the first byte of the packet).
+///
+/// The packet is split off the buffer as a shared [`Bytes`] only when a field must share it (a
+/// payload, a long string or binary field); packets that need no such field are read in place
+/// and then skipped, without any reference-count operation. When the reader is dropped, the
+/// packet has left the buffer, whether decoding succeeded or not.
+pub(crate) struct Reader<'a> {
+    src: &'a mut BytesMut,
+    len: usize,
+    frame: Option<Bytes>,
     pos: usize,
+    done: bool,
     pub(crate) protocol: Protocol,
 }
 
-impl Reader {
-    /// A reader over `frame`, starting at `pos` (just after the fixed header).
+impl Drop for Reader<'_> {
     #[inline]
-    pub(crate) fn new(frame: Bytes, pos: usize, protocol: Protocol) -> Self {
+    fn drop(&mut self) {
+        if !self.done && self.frame.is_none() {
+            self.src.advance(self.len);
+        }
+    }
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over the `len`-byte packet at the front of `src`, starting at `pos` (just after
+    /// the fixed header).
+    #[inline]
+    pub(crate) fn new(src: &'a mut BytesMut, len: usize, pos: usize, protocol: Protocol) -> Self {
+        debug_assert!(src.len() >= len);
         Reader {
-            frame,
+            src,
+            len,
+            frame: None,
             pos,
+            done: false,
             protocol,
         }
+    }
+
+    /// The packet's bytes.
+    #[inline]
+    fn data(&self) -> &[u8] {
+        match &self.frame {
+            Some(f) => f,
+            None => &self.src[..self.len],
+        }
+    }
+
+    /// The packet as shared bytes, splitting it off the buffer the first time.
+    #[inline]
+    fn frame(&mut self) -> &Bytes {
+        if self.frame.is_none() {
+            self.frame = Some(self.src.split_to(self.len).freeze());
+        }
+        self.frame.as_ref().unwrap_or_else(|| unreachable!())
     }
 
     /// Current offset from the start of the packet.
@@ -35,13 +76,13 @@ impl Reader {
     /// Bytes left in the packet.
     #[inline]
     pub(crate) fn remaining(&self) -> usize {
-        self.frame.len() - self.pos
+        self.len - self.pos
     }
 
     /// True if no bytes are left.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.pos >= self.frame.len()
+        self.pos >= self.len
     }
 
     #[cold]
@@ -55,10 +96,16 @@ impl Reader {
         )
     }
 
+    /// The next byte, if any, without reading it.
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.data().get(self.pos).copied()
+    }
+
     /// One byte.
     #[inline]
     pub(crate) fn u8(&mut self, what: &str) -> Result<u8, DecodeError> {
-        match self.frame.get(self.pos) {
+        match self.data().get(self.pos) {
             Some(&b) => {
                 self.pos += 1;
                 Ok(b)
@@ -70,10 +117,11 @@ impl Reader {
     /// A Two Byte Integer.
     #[inline]
     pub(crate) fn u16(&mut self, what: &str) -> Result<u16, DecodeError> {
-        match self.frame.get(self.pos..self.pos + 2) {
+        match self.data().get(self.pos..self.pos + 2) {
             Some(b) => {
+                let v = u16::from_be_bytes([b[0], b[1]]);
                 self.pos += 2;
-                Ok(u16::from_be_bytes([b[0], b[1]]))
+                Ok(v)
             }
             None => Err(self.short(what, 2)),
         }
@@ -82,10 +130,11 @@ impl Reader {
     /// A Four Byte Integer.
     #[inline]
     pub(crate) fn u32(&mut self, what: &str) -> Result<u32, DecodeError> {
-        match self.frame.get(self.pos..self.pos + 4) {
+        match self.data().get(self.pos..self.pos + 4) {
             Some(b) => {
+                let v = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
                 self.pos += 4;
-                Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                Ok(v)
             }
             None => Err(self.short(what, 4)),
         }
@@ -95,7 +144,7 @@ impl Reader {
     #[inline]
     pub(crate) fn varint(&mut self, what: &str) -> Result<u32, DecodeError> {
         let start = self.pos;
-        match read_varint(&self.frame[self.pos..]) {
+        match read_varint(&self.data()[self.pos..]) {
             Varint::Value(v, n) => {
                 self.pos += n;
                 Ok(v)
@@ -116,44 +165,56 @@ impl Reader {
         }
     }
 
-    /// `n` raw bytes, shared with the packet.
+    /// The Two Byte Integer length of a string or binary field, checked against what is left;
+    /// returns the field's start and end.
     #[inline]
-    pub(crate) fn take(&mut self, n: usize, what: &str) -> Result<Bytes, DecodeError> {
-        if self.remaining() < n {
-            return Err(self.short(what, n));
+    pub(crate) fn field(&mut self, what: &str) -> Result<(usize, usize), DecodeError> {
+        let len = self.u16(what)? as usize;
+        if self.remaining() < len {
+            return Err(self.short(what, len));
         }
-        let b = self.frame.slice(self.pos..self.pos + n);
-        self.pos += n;
-        Ok(b)
+        let start = self.pos;
+        self.pos += len;
+        Ok((start, start + len))
     }
 
-    /// Binary Data: a Two Byte Integer length and that many bytes.
+    /// Binary Data: a Two Byte Integer length and that many bytes, shared with the packet.
     #[inline]
     pub(crate) fn binary(&mut self, what: &str) -> Result<Bytes, DecodeError> {
-        let len = self.u16(what)? as usize;
-        self.take(len, what)
+        let (start, end) = self.field(what)?;
+        if start == end {
+            return Ok(Bytes::new());
+        }
+        Ok(self.frame().slice(start..end))
+    }
+
+    /// The bytes from `start` to `end`, copied if short and shared if long.
+    #[inline]
+    pub(crate) fn small(&mut self, start: usize, end: usize) -> SmallBytes {
+        match SmallBytes::inline(&self.data()[start..end]) {
+            Some(s) => s,
+            None => SmallBytes::Shared(self.frame().slice(start..end)),
+        }
     }
 
     /// A UTF-8 Encoded String (3.1.1 section 1.5.3, 5.0 section 1.5.4): well-formed UTF-8 without
     /// surrogates, and without U+0000. `field` adds the statement that names this field.
     #[inline]
     pub(crate) fn string(&mut self, what: &str, field: &[Statement]) -> Result<Str, DecodeError> {
-        let start = self.pos;
-        let bytes = self.binary(what)?;
-        check_utf8(&bytes, self.protocol, start + 2, what, field)?;
-        Ok(Str::from_checked(bytes))
+        let (start, end) = self.field(what)?;
+        check_utf8(&self.data()[start..end], self.protocol, start, what, field)?;
+        Ok(Str::from_checked(self.small(start, end)))
     }
 
-    /// The packet bytes from `start` to `end` (both already read).
+    /// A string whose bytes are only checked, not kept.
     #[inline]
-    pub(crate) fn bytes(&self, start: usize, end: usize) -> &[u8] {
-        &self.frame[start..end]
-    }
-
-    /// The packet bytes from `start` to `end`, shared.
-    #[inline]
-    pub(crate) fn slice(&self, start: usize, end: usize) -> Bytes {
-        self.frame.slice(start..end)
+    pub(crate) fn skip_string(
+        &mut self,
+        what: &str,
+        field: &[Statement],
+    ) -> Result<(), DecodeError> {
+        let (start, end) = self.field(what)?;
+        check_utf8(&self.data()[start..end], self.protocol, start, what, field)
     }
 
     /// A topic name or filter: a string whose U+0000 also breaks 3.1.1 and 5.0 [MQTT-4.7.3-2].
@@ -163,22 +224,39 @@ impl Reader {
         what: &str,
         field: &[Statement],
     ) -> Result<Str, DecodeError> {
-        let start = self.pos;
-        let bytes = self.binary(what)?;
-        if let Some(i) = bytes.iter().position(|&b| b == 0) {
-            return Err(DecodeError::malformed(start + 2 + i, format!("{what} contains U+0000"))
+        let (start, end) = self.field(what)?;
+        if let Some(i) = self.data()[start..end].iter().position(|&b| b == 0) {
+            return Err(DecodeError::malformed(start + i, format!("{what} contains U+0000"))
                 .cite(crate::stmts!(self.protocol, v311: ["MQTT-1.5.3-2", "MQTT-4.7.3-2"], v5: ["MQTT-1.5.4-2", "MQTT-4.7.3-2"]))
                 .cite(field));
         }
-        check_utf8(&bytes, self.protocol, start + 2, what, field)?;
-        Ok(Str::from_checked(bytes))
+        check_utf8(&self.data()[start..end], self.protocol, start, what, field)?;
+        Ok(Str::from_checked(self.small(start, end)))
     }
 
-    /// Everything left in the packet, without copying.
+    /// The raw bytes of a field already read, from `start` to `end`.
+    #[inline]
+    pub(crate) fn bytes(&self, start: usize, end: usize) -> &[u8] {
+        &self.data()[start..end]
+    }
+
+    /// Everything left in the packet, shared, and the end of reading.
     #[inline]
     pub(crate) fn rest(mut self) -> Bytes {
-        self.frame.advance(self.pos);
-        self.frame
+        self.done = true;
+        let pos = self.pos;
+        if pos == self.len {
+            if self.frame.is_none() {
+                self.src.advance(self.len);
+            }
+            return Bytes::new();
+        }
+        let mut frame = match self.frame.take() {
+            Some(f) => f,
+            None => self.src.split_to(self.len).freeze(),
+        };
+        frame.advance(pos);
+        frame
     }
 
     /// Fails if bytes are left over after the last field.

@@ -100,16 +100,16 @@ pub fn validate_topic_filter(filter: &str, shared: bool) -> Result<(), TopicErro
 }
 
 fn validate_filter_levels(filter: &str) -> Result<(), TopicError> {
-    if filter.is_empty() {
+    let b = filter.as_bytes();
+    if b.is_empty() {
         return Err(TopicError::Empty);
     }
-    let mut levels = filter.split('/').peekable();
-    while let Some(level) = levels.next() {
-        if level.contains('#') && (level != "#" || levels.peek().is_some()) {
-            return Err(TopicError::MisplacedMultiLevel);
-        }
-        if level.contains('+') && level != "+" {
-            return Err(TopicError::MisplacedSingleLevel);
+    for (i, &c) in b.iter().enumerate() {
+        let alone = (i == 0 || b[i - 1] == b'/') && b.get(i + 1).is_none_or(|&n| n == b'/');
+        match c {
+            b'#' if !alone || i + 1 != b.len() => return Err(TopicError::MisplacedMultiLevel),
+            b'+' if !alone => return Err(TopicError::MisplacedSingleLevel),
+            _ => {}
         }
     }
     Ok(())

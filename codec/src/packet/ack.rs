@@ -5,7 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 use super::{no_v3_properties, read_packet_id, PacketId};
 use crate::error::{DecodeError, EncodeError};
-use crate::properties::AckProperties;
+use crate::properties::{AckProperties, Props};
 use crate::protocol::{Protocol, Statement};
 use crate::reader::Reader;
 use crate::reason::ReasonCode;
@@ -14,20 +14,20 @@ use crate::reason::ReasonCode;
 pub(crate) struct AckFields {
     pub(crate) packet_id: PacketId,
     pub(crate) reason_code: ReasonCode,
-    pub(crate) properties: AckProperties,
+    pub(crate) properties: Props<AckProperties>,
 }
 
 /// Decodes an acknowledgement whose valid 5.0 reason codes are `codes` (the rule `rule`).
 #[inline]
 pub(crate) fn decode(
-    mut r: Reader,
+    mut r: Reader<'_>,
     name: &'static str,
     codes: &[u8],
     rule: &'static str,
 ) -> Result<AckFields, DecodeError> {
     let packet_id = read_packet_id(&mut r)?;
     let mut reason_code = ReasonCode::SUCCESS;
-    let mut properties = AckProperties::default();
+    let mut properties = crate::properties::Props::none();
     if r.protocol.is_v5() && !r.is_empty() {
         let at = r.pos();
         reason_code = ReasonCode(r.u8("Reason Code")?);
@@ -40,7 +40,7 @@ pub(crate) fn decode(
         }
         // A Remaining Length of 3 means no Property Length (5.0 section 3.4.2.2).
         if !r.is_empty() {
-            properties = AckProperties::decode(&mut r, name)?;
+            properties = AckProperties::decode_props(&mut r, name)?;
         }
     }
     r.finish(name)?;
@@ -115,8 +115,8 @@ macro_rules! ack_packet {
             #[cfg_attr(feature = "serde", serde(default))]
             pub reason_code: $crate::reason::ReasonCode,
             /// 5.0 properties.
-            #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "AckProperties::is_empty"))]
-            pub properties: $crate::properties::AckProperties,
+            #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::properties::Props::is_empty"))]
+            pub properties: crate::properties::Props<crate::properties::AckProperties>,
         }
 
         impl $ty {
@@ -128,7 +128,7 @@ macro_rules! ack_packet {
 
         impl $crate::packet::Codec for $ty {
             #[inline]
-            fn decode(_first: u8, r: $crate::reader::Reader) -> Result<Self, $crate::error::DecodeError> {
+            fn decode(_first: u8, r: $crate::reader::Reader<'_>) -> Result<Self, $crate::error::DecodeError> {
                 let f = $crate::packet::ack::decode(r, $name, $codes, $rule)?;
                 Ok($ty { packet_id: f.packet_id, reason_code: f.reason_code, properties: f.properties })
             }

@@ -20,13 +20,13 @@ pub struct Auth {
     /// Properties.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "AuthProperties::is_empty")
+        serde(default, skip_serializing_if = "crate::properties::Props::is_empty")
     )]
-    pub properties: AuthProperties,
+    pub properties: crate::properties::Props<crate::properties::AuthProperties>,
 }
 
 impl Codec for Auth {
-    fn decode(_first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let mut a = Auth::default();
         // 5.0 section 3.15.2.1: a Remaining Length of 0 means Success with no properties.
         if !r.is_empty() {
@@ -40,7 +40,7 @@ impl Codec for Auth {
                 .cite(&[Statement::v5("MQTT-3.15.2-1")]));
             }
             if !r.is_empty() {
-                a.properties = AuthProperties::decode(&mut r, "AUTH")?;
+                a.properties = AuthProperties::decode_props(&mut r, "AUTH")?;
             }
         }
         r.finish("AUTH")?;

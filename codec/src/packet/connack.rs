@@ -22,13 +22,13 @@ pub struct ConnAck {
     /// 5.0 properties.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "ConnAckProperties::is_empty")
+        serde(default, skip_serializing_if = "crate::properties::Props::is_empty")
     )]
-    pub properties: ConnAckProperties,
+    pub properties: crate::properties::Props<crate::properties::ConnAckProperties>,
 }
 
 impl Codec for ConnAck {
-    fn decode(_first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let p = r.protocol;
         let flags_at = r.pos();
         let flags = r.u8("Connect Acknowledge Flags")?;
@@ -74,9 +74,9 @@ impl Codec for ConnAck {
                         .cite(&[crate::Statement::v5("MQTT-2.2.2-1")]),
                 );
             }
-            ConnAckProperties::decode(&mut r, "CONNACK")?
+            ConnAckProperties::decode_props(&mut r, "CONNACK")?
         } else {
-            ConnAckProperties::default()
+            crate::properties::Props::none()
         };
         r.finish("CONNACK")?;
         Ok(ConnAck {

@@ -50,9 +50,9 @@ pub struct Connect {
     /// 5.0 properties.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "ConnectProperties::is_empty")
+        serde(default, skip_serializing_if = "crate::properties::Props::is_empty")
     )]
-    pub properties: ConnectProperties,
+    pub properties: crate::properties::Props<crate::properties::ConnectProperties>,
 }
 
 /// The Will Message of a CONNECT.
@@ -74,9 +74,9 @@ pub struct Will {
     /// 5.0 Will Properties.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "WillProperties::is_empty")
+        serde(default, skip_serializing_if = "crate::properties::Props::is_empty")
     )]
-    pub properties: WillProperties,
+    pub properties: crate::properties::Props<crate::properties::WillProperties>,
 }
 
 /// Adds `statements` to errors that do not cite anything yet (a field cut short).
@@ -91,10 +91,11 @@ fn or_cite(statements: &'static [crate::Statement]) -> impl FnOnce(DecodeError) 
 }
 
 impl Codec for Connect {
-    fn decode(_first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let p = r.protocol;
         let name_at = r.pos();
-        let name = r.binary("Protocol Name")?;
+        let (start, end) = r.field("Protocol Name")?;
+        let name = r.bytes(start, end).to_vec();
         let level_at = r.pos();
         let level = r.u8("Protocol Level")?;
         if name != p.name().as_bytes() {
@@ -159,9 +160,9 @@ impl Codec for Connect {
         }
         let keep_alive = r.u16("Keep Alive")?;
         let properties = if p.is_v5() {
-            ConnectProperties::decode(&mut r, "CONNECT")?
+            ConnectProperties::decode_props(&mut r, "CONNECT")?
         } else {
-            ConnectProperties::default()
+            crate::properties::Props::none()
         };
 
         let id_at = r.pos();
@@ -193,9 +194,9 @@ impl Codec for Connect {
                     )
                     .cite(missing));
                 }
-                WillProperties::decode(&mut r, "Will Properties")?
+                WillProperties::decode_props(&mut r, "Will Properties")?
             } else {
-                WillProperties::default()
+                crate::properties::Props::none()
             };
             let topic_at = r.pos();
             let topic = r

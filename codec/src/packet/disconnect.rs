@@ -20,9 +20,9 @@ pub struct Disconnect {
     /// 5.0 properties.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "DisconnectProperties::is_empty")
+        serde(default, skip_serializing_if = "crate::properties::Props::is_empty")
     )]
-    pub properties: DisconnectProperties,
+    pub properties: crate::properties::Props<crate::properties::DisconnectProperties>,
 }
 
 impl Disconnect {
@@ -30,13 +30,13 @@ impl Disconnect {
     pub fn new(reason_code: ReasonCode) -> Self {
         Disconnect {
             reason_code,
-            properties: DisconnectProperties::default(),
+            properties: crate::properties::Props::none(),
         }
     }
 }
 
 impl Codec for Disconnect {
-    fn decode(_first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let mut d = Disconnect::default();
         // 5.0 section 3.14.2.1: a Remaining Length of 0 means Normal disconnection; below 2,
         // no properties.
@@ -51,7 +51,7 @@ impl Codec for Disconnect {
                 .cite(&[Statement::v5("MQTT-3.14.2-1")]));
             }
             if !r.is_empty() {
-                d.properties = DisconnectProperties::decode(&mut r, "DISCONNECT")?;
+                d.properties = DisconnectProperties::decode_props(&mut r, "DISCONNECT")?;
             }
         }
         r.finish("DISCONNECT")?;

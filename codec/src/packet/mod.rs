@@ -159,7 +159,7 @@ pub enum Packet {
 /// What every packet type implements: decode from its body, and checked and unchecked encode.
 pub(crate) trait Codec: Sized {
     /// Decodes the body; `first` is the first byte of the fixed header.
-    fn decode(first: u8, r: Reader) -> Result<Self, DecodeError>;
+    fn decode(first: u8, r: Reader<'_>) -> Result<Self, DecodeError>;
     /// The low nibble of the first byte.
     fn flags(&self) -> u8 {
         0
@@ -271,7 +271,7 @@ impl Packet {
 
 /// Decodes the body of a packet whose fixed header has been checked.
 #[inline]
-pub(crate) fn decode_body(ty: PacketType, first: u8, r: Reader) -> Result<Packet, DecodeError> {
+pub(crate) fn decode_body(ty: PacketType, first: u8, r: Reader<'_>) -> Result<Packet, DecodeError> {
     Ok(match ty {
         PacketType::Publish => Packet::Publish(Publish::decode(first, r)?),
         PacketType::PubAck => Packet::PubAck(PubAck::decode(first, r)?),
@@ -293,7 +293,7 @@ pub(crate) fn decode_body(ty: PacketType, first: u8, r: Reader) -> Result<Packet
 
 /// Reads a non-zero Packet Identifier (3.1.1 [MQTT-2.3.1-1]; 5.0 [MQTT-2.2.1-3], [MQTT-2.2.1-4]).
 #[inline]
-pub(crate) fn read_packet_id(r: &mut Reader) -> Result<PacketId, DecodeError> {
+pub(crate) fn read_packet_id(r: &mut Reader<'_>) -> Result<PacketId, DecodeError> {
     let at = r.pos();
     let id = r.u16("Packet Identifier")?;
     PacketId::new(id).ok_or_else(|| {
@@ -324,7 +324,7 @@ pub(crate) fn topic_error(e: TopicError, at: usize, p: Protocol, what: &str) -> 
 #[cold]
 pub(crate) fn topic_encode_error(e: TopicError, p: Protocol, what: &str) -> EncodeError {
     let d = topic_error(e, 0, p, what);
-    EncodeError::new(d.message).cite(&d.statements)
+    EncodeError::new(d.message.clone()).cite(&d.statements)
 }
 
 /// Checks a string field for encoding: at most 65,535 bytes, no U+0000.

@@ -4,6 +4,6 @@ use crate::error::DecodeError;
 use crate::reader::Reader;
 
 /// Checks that a PINGREQ has nothing after its fixed header.
-pub(crate) fn decode(r: Reader) -> Result<(), DecodeError> {
+pub(crate) fn decode(r: Reader<'_>) -> Result<(), DecodeError> {
     r.finish("PINGREQ")
 }

@@ -1,6 +1,5 @@
 //! PUBACK acknowledges a QoS 1 PUBLISH (3.1.1 section 3.4, 5.0 section 3.4).
 
-use crate::properties::AckProperties;
 use crate::reason::valid;
 
 super::ack::ack_packet!(

@@ -1,6 +1,5 @@
 //! PUBCOMP completes a QoS 2 exchange (3.1.1 section 3.7, 5.0 section 3.7).
 
-use crate::properties::AckProperties;
 use crate::reason::valid;
 
 super::ack::ack_packet!(

@@ -40,9 +40,9 @@ pub struct Publish {
     /// 5.0 properties.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "PublishProperties::is_empty")
+        serde(default, skip_serializing_if = "crate::properties::Props::is_empty")
     )]
-    pub properties: PublishProperties,
+    pub properties: crate::properties::Props<crate::properties::PublishProperties>,
     /// Payload.
     #[cfg_attr(feature = "serde", serde(default, with = "crate::hex::serde_bytes"))]
     pub payload: Bytes,
@@ -59,9 +59,34 @@ impl Publish {
     }
 }
 
+/// The slow path of the Topic Name checks: U+0000, UTF-8, wildcards.
+#[cold]
+fn check_topic_name(topic: &[u8], p: Protocol, start: usize) -> Result<(), DecodeError> {
+    if let Some(i) = topic.iter().position(|&b| b == 0) {
+        return Err(DecodeError::malformed(start + i, "Topic Name contains U+0000").cite(stmts!(p,
+            v311: ["MQTT-1.5.3-2", "MQTT-4.7.3-2", "MQTT-3.3.2-1"], v5: ["MQTT-1.5.4-2", "MQTT-4.7.3-2", "MQTT-3.3.2-1"])));
+    }
+    check_utf8(
+        topic,
+        p,
+        start,
+        "Topic Name",
+        stmts!(p, v311: ["MQTT-3.3.2-1"], v5: ["MQTT-3.3.2-1"]),
+    )?;
+    if name_has_wildcard(topic) {
+        return Err(topic_error(
+            TopicError::WildcardInName,
+            start,
+            p,
+            "Topic Name",
+        ));
+    }
+    Ok(())
+}
+
 impl Codec for Publish {
     #[inline]
-    fn decode(first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+    fn decode(first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let p = r.protocol;
         let dup = first & 0x08 != 0;
         let retain = first & 0x01 != 0;
@@ -77,36 +102,19 @@ impl Codec for Publish {
         }
 
         let topic_at = r.pos();
-        let topic = r.binary("Topic Name")?;
+        let (start, end) = r.field("Topic Name")?;
+        let topic = r.bytes(start, end);
         // One pass over the usual case: printable ASCII without wildcards or U+0000.
         let clean = topic.iter().fold(true, |acc, &c| {
             acc & (c.wrapping_sub(1) < 0x7F) & (c != b'+') & (c != b'#')
         });
         if !clean {
-            if let Some(i) = topic.iter().position(|&b| b == 0) {
-                return Err(DecodeError::malformed(topic_at + 2 + i, "Topic Name contains U+0000").cite(stmts!(p,
-                    v311: ["MQTT-1.5.3-2", "MQTT-4.7.3-2", "MQTT-3.3.2-1"], v5: ["MQTT-1.5.4-2", "MQTT-4.7.3-2", "MQTT-3.3.2-1"])));
-            }
-            check_utf8(
-                &topic,
-                p,
-                topic_at + 2,
-                "Topic Name",
-                stmts!(p, v311: ["MQTT-3.3.2-1"], v5: ["MQTT-3.3.2-1"]),
-            )?;
-            if name_has_wildcard(&topic) {
-                return Err(topic_error(
-                    TopicError::WildcardInName,
-                    topic_at + 2,
-                    p,
-                    "Topic Name",
-                ));
-            }
+            check_topic_name(topic, p, start)?;
         }
-        if topic.is_empty() && !p.is_v5() {
+        if start == end && !p.is_v5() {
             return Err(topic_error(TopicError::Empty, topic_at, p, "Topic Name"));
         }
-        let topic = Str::from_checked(topic);
+        let topic = Str::from_checked(r.small(start, end));
 
         let packet_id = if qos == QoS::AtMostOnce {
             None
@@ -114,7 +122,7 @@ impl Codec for Publish {
             Some(read_packet_id(&mut r)?)
         };
         let properties = if p.is_v5() {
-            let props = PublishProperties::decode(&mut r, "PUBLISH")?;
+            let props = PublishProperties::decode_props(&mut r, "PUBLISH")?;
             if topic.is_empty() && props.topic_alias.is_none() {
                 // 5.0 section 3.3.2.1: a zero-length Topic Name needs a Topic Alias.
                 return Err(DecodeError::protocol(
@@ -125,7 +133,7 @@ impl Codec for Publish {
             }
             props
         } else {
-            PublishProperties::default()
+            crate::properties::Props::none()
         };
         Ok(Publish {
             dup,

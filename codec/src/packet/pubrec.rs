@@ -1,6 +1,5 @@
 //! PUBREC is the first reply to a QoS 2 PUBLISH (3.1.1 section 3.5, 5.0 section 3.5).
 
-use crate::properties::AckProperties;
 use crate::reason::valid;
 
 super::ack::ack_packet!(

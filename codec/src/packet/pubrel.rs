@@ -1,6 +1,5 @@
 //! PUBREL is the answer to PUBREC (3.1.1 section 3.6, 5.0 section 3.6); its fixed-header flags are 0010 ([MQTT-3.6.1-1]).
 
-use crate::properties::AckProperties;
 use crate::reason::valid;
 
 super::ack::ack_packet!(

@@ -20,21 +20,21 @@ pub struct SubAck {
     /// 5.0 properties.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "AckProperties::is_empty")
+        serde(default, skip_serializing_if = "crate::properties::Props::is_empty")
     )]
-    pub properties: AckProperties,
+    pub properties: crate::properties::Props<crate::properties::AckProperties>,
     /// One code per filter, in order: granted QoS (0, 1, 2) or a failure (>= 0x80).
     pub reason_codes: Vec<ReasonCode>,
 }
 
 impl Codec for SubAck {
-    fn decode(_first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let p = r.protocol;
         let packet_id = read_packet_id(&mut r)?;
         let properties = if p.is_v5() {
-            AckProperties::decode(&mut r, "SUBACK")?
+            AckProperties::decode_props(&mut r, "SUBACK")?
         } else {
-            AckProperties::default()
+            crate::properties::Props::none()
         };
         if r.is_empty() {
             return Err(DecodeError::malformed(r.pos(), "SUBACK has no return code"));

@@ -26,9 +26,9 @@ pub struct Subscribe {
     /// 5.0 properties.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "SubscribeProperties::is_empty")
+        serde(default, skip_serializing_if = "crate::properties::Props::is_empty")
     )]
-    pub properties: SubscribeProperties,
+    pub properties: crate::properties::Props<crate::properties::SubscribeProperties>,
     /// Topic filters and their options, at least one.
     pub filters: Vec<Subscription>,
 }
@@ -135,13 +135,13 @@ impl<'de> serde::Deserialize<'de> for RetainHandling {
 }
 
 impl Codec for Subscribe {
-    fn decode(_first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let p = r.protocol;
         let packet_id = read_packet_id(&mut r)?;
         let properties = if p.is_v5() {
-            SubscribeProperties::decode(&mut r, "SUBSCRIBE")?
+            SubscribeProperties::decode_props(&mut r, "SUBSCRIBE")?
         } else {
-            SubscribeProperties::default()
+            crate::properties::Props::none()
         };
         if r.is_empty() {
             return Err(

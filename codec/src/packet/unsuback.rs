@@ -19,9 +19,9 @@ pub struct UnsubAck {
     /// 5.0 properties.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "AckProperties::is_empty")
+        serde(default, skip_serializing_if = "crate::properties::Props::is_empty")
     )]
-    pub properties: AckProperties,
+    pub properties: crate::properties::Props<crate::properties::AckProperties>,
     /// 5.0: one reason code per filter, in order. Empty in 3.1.1.
     #[cfg_attr(
         feature = "serde",
@@ -31,18 +31,18 @@ pub struct UnsubAck {
 }
 
 impl Codec for UnsubAck {
-    fn decode(_first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let p = r.protocol;
         let packet_id = read_packet_id(&mut r)?;
         if !p.is_v5() {
             r.finish("UNSUBACK")?;
             return Ok(UnsubAck {
                 packet_id,
-                properties: AckProperties::default(),
+                properties: crate::properties::Props::none(),
                 reason_codes: Vec::new(),
             });
         }
-        let properties = AckProperties::decode(&mut r, "UNSUBACK")?;
+        let properties = AckProperties::decode_props(&mut r, "UNSUBACK")?;
         if r.is_empty() {
             return Err(DecodeError::malformed(
                 r.pos(),

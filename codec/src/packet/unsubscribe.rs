@@ -24,21 +24,21 @@ pub struct Unsubscribe {
     /// 5.0 properties.
     #[cfg_attr(
         feature = "serde",
-        serde(default, skip_serializing_if = "UnsubscribeProperties::is_empty")
+        serde(default, skip_serializing_if = "crate::properties::Props::is_empty")
     )]
-    pub properties: UnsubscribeProperties,
+    pub properties: crate::properties::Props<crate::properties::UnsubscribeProperties>,
     /// Topic filters, at least one.
     pub filters: Vec<Str>,
 }
 
 impl Codec for Unsubscribe {
-    fn decode(_first: u8, mut r: Reader) -> Result<Self, DecodeError> {
+    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let p = r.protocol;
         let packet_id = read_packet_id(&mut r)?;
         let properties = if p.is_v5() {
-            UnsubscribeProperties::decode(&mut r, "UNSUBSCRIBE")?
+            UnsubscribeProperties::decode_props(&mut r, "UNSUBSCRIBE")?
         } else {
-            UnsubscribeProperties::default()
+            crate::properties::Props::none()
         };
         if r.is_empty() {
             return Err(

@@ -1,12 +1,14 @@
 //! 5.0 properties (section 2.2.2): the property decoder with its value checks, the encoders, and
 //! the property set of each packet.
 
+mod props;
 mod sets;
 mod user;
 pub(crate) mod wire;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
+pub use props::{PropertySet, Props};
 pub use sets::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
     PublishProperties, SubscribeProperties, UnsubscribeProperties, WillProperties,
@@ -17,6 +19,7 @@ use crate::error::DecodeError;
 use crate::protocol::Statement;
 use crate::qos::QoS;
 use crate::reader::Reader;
+use crate::small::SmallBytes;
 use crate::str::Str;
 use crate::topic::name_has_wildcard;
 
@@ -177,7 +180,7 @@ pub(crate) fn duplicate(at: usize, id: u8, packet: &str) -> DecodeError {
 /// offset, which assigns it or rejects it as not allowed or duplicated.
 #[inline]
 pub(crate) fn read_properties(
-    r: &mut Reader,
+    r: &mut Reader<'_>,
     packet: &'static str,
     mut each: impl FnMut(Property, usize) -> Result<(), DecodeError>,
 ) -> Result<UserProperties, DecodeError> {
@@ -199,8 +202,8 @@ pub(crate) fn read_properties(
         let id = r.varint("Property Identifier")?;
         if id == 0x26 {
             let user_property = [Statement::v5("MQTT-1.5.7-1")];
-            r.string("User Property name", &user_property)?;
-            r.string("User Property value", &user_property)?;
+            r.skip_string("User Property name", &user_property)?;
+            r.skip_string("User Property value", &user_property)?;
             user.add(r, at);
         } else {
             let prop = read_value(r, id, at)?;
@@ -219,18 +222,19 @@ pub(crate) fn read_properties(
     Ok(user.finish(r))
 }
 
-/// Collects User Properties: a slice of the packet while they are adjacent, a copy otherwise.
+/// Collects User Properties: a range of the packet while they are adjacent (as usual), a copy
+/// otherwise.
 #[derive(Default)]
 struct UserRun {
     start: usize,
     end: usize,
     count: u32,
-    copied: Option<BytesMut>,
+    copied: Option<Vec<u8>>,
 }
 
 impl UserRun {
     #[inline]
-    fn add(&mut self, r: &Reader, at: usize) {
+    fn add(&mut self, r: &Reader<'_>, at: usize) {
         let now = r.pos();
         if self.count == 0 {
             self.start = at;
@@ -240,7 +244,7 @@ impl UserRun {
         } else if self.end == at {
             self.end = now;
         } else {
-            let mut copy = BytesMut::from(r.bytes(self.start, self.end));
+            let mut copy = r.bytes(self.start, self.end).to_vec();
             copy.extend_from_slice(r.bytes(at, now));
             self.copied = Some(copy);
         }
@@ -248,17 +252,17 @@ impl UserRun {
     }
 
     #[inline]
-    fn finish(self, r: &Reader) -> UserProperties {
+    fn finish(self, r: &mut Reader<'_>) -> UserProperties {
         match (self.count, self.copied) {
             (0, _) => UserProperties::new(),
-            (n, Some(copy)) => UserProperties::from_raw(copy.freeze(), n),
-            (n, None) => UserProperties::from_raw(r.slice(self.start, self.end), n),
+            (n, Some(copy)) => UserProperties::from_raw(SmallBytes::from_vec(copy), n),
+            (n, None) => UserProperties::from_raw(r.small(self.start, self.end), n),
         }
     }
 }
 
 #[inline]
-fn flag(r: &mut Reader, id: u32, at: usize) -> Result<bool, DecodeError> {
+fn flag(r: &mut Reader<'_>, id: u32, at: usize) -> Result<bool, DecodeError> {
     match r.u8(property_name(id))? {
         0 => Ok(false),
         1 => Ok(true),
@@ -271,7 +275,7 @@ fn flag(r: &mut Reader, id: u32, at: usize) -> Result<bool, DecodeError> {
 
 #[inline]
 fn non_zero_u16(
-    r: &mut Reader,
+    r: &mut Reader<'_>,
     id: u32,
     at: usize,
     cite: &[Statement],
@@ -285,7 +289,7 @@ fn non_zero_u16(
 }
 
 /// Reads the value of property `id` and checks its range.
-fn read_value(r: &mut Reader, id: u32, at: usize) -> Result<Property, DecodeError> {
+fn read_value(r: &mut Reader<'_>, id: u32, at: usize) -> Result<Property, DecodeError> {
     Ok(match id {
         0x01 => match r.u8("Payload Format Indicator")? {
             0 => Property::PayloadFormatIndicator(PayloadFormat::Unspecified),

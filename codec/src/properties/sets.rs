@@ -3,6 +3,7 @@
 
 use bytes::{Bytes, BytesMut};
 
+use super::props::{PropertySet, Props};
 use super::{
     duplicate, not_allowed, read_properties, wire, PayloadFormat, Property, UserProperties,
 };
@@ -40,17 +41,43 @@ macro_rules! property_set {
             pub user_properties: UserProperties,
         }
 
-        impl $name {
-            /// True if no property is set.
-            pub fn is_empty(&self) -> bool {
+        impl PropertySet for $name {
+            fn empty() -> &'static Self {
+                static EMPTY: $name = $name {
+                    $( $field: None, )*
+                    $($( $mfield: Vec::new(), )*)?
+                    user_properties: UserProperties::new(),
+                };
+                &EMPTY
+            }
+
+            fn is_empty(&self) -> bool {
                 $( self.$field.is_none() && )*
                 $($( self.$mfield.is_empty() && )*)?
                 self.user_properties.is_empty()
             }
+        }
+
+        impl $name {
+            /// True if no property is set.
+            pub fn is_empty(&self) -> bool {
+                <Self as PropertySet>::is_empty(self)
+            }
+
+            /// Reads a Property Length and the properties of `packet`, boxed unless there are
+            /// none (a Property Length of 0 allocates nothing).
+            #[inline]
+            pub(crate) fn decode_props(r: &mut Reader<'_>, packet: &'static str) -> Result<Props<Self>, DecodeError> {
+                if r.peek() == Some(0) {
+                    r.u8("Property Length")?;
+                    return Ok(Props::none());
+                }
+                Self::decode(r, packet).map(Props::from_set)
+            }
 
             /// Reads a Property Length and the properties of `packet`.
             #[inline]
-            pub(crate) fn decode(r: &mut Reader, packet: &'static str) -> Result<Self, DecodeError> {
+            pub(crate) fn decode(r: &mut Reader<'_>, packet: &'static str) -> Result<Self, DecodeError> {
                 let mut out = Self::default();
                 #[allow(unreachable_code)]
                 let user = read_properties(r, packet, |prop, at| {

@@ -3,14 +3,14 @@
 
 use std::fmt;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use crate::small::SmallBytes;
 
 /// An ordered list of User Properties (name, value). Names may repeat.
 ///
 /// Held as the encoded properties (`0x26`, name, value, ...), shared with the decoded packet.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct UserProperties {
-    raw: Bytes,
+    raw: SmallBytes,
     count: u32,
     /// Set by `push` of a name or value longer than 65,535 bytes, which cannot be encoded.
     oversize: bool,
@@ -20,14 +20,14 @@ impl UserProperties {
     /// No user properties.
     pub const fn new() -> Self {
         UserProperties {
-            raw: Bytes::new(),
+            raw: SmallBytes::new(),
             count: 0,
             oversize: false,
         }
     }
 
     /// From already-validated wire bytes holding `count` properties.
-    pub(crate) fn from_raw(raw: Bytes, count: u32) -> Self {
+    pub(crate) fn from_raw(raw: SmallBytes, count: u32) -> Self {
         UserProperties {
             raw,
             count,
@@ -48,14 +48,15 @@ impl UserProperties {
 
     /// Appends a property.
     pub fn push(&mut self, name: &str, value: &str) {
-        let mut buf = BytesMut::with_capacity(self.raw.len() + 5 + name.len() + value.len());
-        buf.extend_from_slice(&self.raw);
-        buf.put_u8(0x26);
-        buf.put_u16(name.len() as u16);
-        buf.put_slice(name.as_bytes());
-        buf.put_u16(value.len() as u16);
-        buf.put_slice(value.as_bytes());
-        self.raw = buf.freeze();
+        let old = self.raw.as_slice();
+        let mut buf = Vec::with_capacity(old.len() + 5 + name.len() + value.len());
+        buf.extend_from_slice(old);
+        buf.push(0x26);
+        buf.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        buf.extend_from_slice(name.as_bytes());
+        buf.extend_from_slice(&(value.len() as u16).to_be_bytes());
+        buf.extend_from_slice(value.as_bytes());
+        self.raw = SmallBytes::from_vec(buf);
         self.count += 1;
         self.oversize |= name.len() > 65_535 || value.len() > 65_535;
     }
@@ -73,13 +74,15 @@ impl UserProperties {
 
     /// The properties in order.
     pub fn iter(&self) -> Iter<'_> {
-        Iter { raw: &self.raw }
+        Iter {
+            raw: self.raw.as_slice(),
+        }
     }
 
     /// The encoded properties, identifiers included.
     #[inline]
     pub(crate) fn raw(&self) -> &[u8] {
-        &self.raw
+        self.raw.as_slice()
     }
 
     /// True if every name and value is at most 65,535 bytes (always true once decoded; `push`

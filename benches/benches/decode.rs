@@ -1,0 +1,279 @@
+//! Decode throughput of the peer codecs (and, once it builds, Touchstone's codec) on the same
+//! byte streams, in the same run.
+//!
+//! `cargo bench -p touchstone-benches --bench decode [-- <filter>] [-- --quick]`
+//!
+//! Groups: `decode/mixed-3.1.1`, `decode/mixed-5.0`, `decode/publish-64KiB-3.1.1`,
+//! `decode/publish-64KiB-5.0`; one function per codec that supports the group's version.
+//! Each iteration decodes the whole stream from a fresh buffer built in untimed setup.
+//! After criterion's own report, a summary table gives MB/s (10^6 bytes) and packets/s per codec
+//! from criterion's mean estimates, and each codec's throughput relative to the fastest peer.
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput};
+use touchstone_benches::peers::{mqttbytes_v4, mqttbytes_v5, mqttrs, ntex_v3, ntex_v5};
+use touchstone_benches::streams::{self, Stream, Version};
+
+/// Function name of Touchstone's codec in every group; the summary compares it to the peers.
+const TOUCHSTONE: &str = "touchstone";
+
+/// A benchmark that ran in this process.
+struct Ran {
+    group: String,
+    function: &'static str,
+    bytes: usize,
+    packets: usize,
+}
+
+fn main() {
+    let start = SystemTime::now();
+    let out_dir = criterion_output_dir();
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .output_directory(&out_dir)
+        .configure_from_args();
+    let ran = RefCell::new(Vec::new());
+
+    let cases = [
+        (Version::V3_1_1, streams::mixed_v311()),
+        (Version::V5, streams::mixed_v5()),
+        (Version::V3_1_1, streams::large_publish_v311()),
+        (Version::V5, streams::large_publish_v5()),
+    ];
+    for (version, stream) in &cases {
+        let group = format!("decode/{}", stream.name);
+        let mut g = c.benchmark_group(&group);
+        g.throughput(Throughput::Bytes(stream.len() as u64));
+        let bytes = &stream.bytes[..];
+        let mut b = Bench {
+            g: &mut g,
+            group: &group,
+            stream,
+            ran: &ran,
+        };
+        match version {
+            Version::V3_1_1 => {
+                b.run(
+                    mqttbytes_v4::NAME,
+                    || mqttbytes_v4::buffer(bytes),
+                    mqttbytes_v4::decode_buf,
+                );
+                b.run(
+                    ntex_v3::NAME,
+                    || ntex_v3::buffer(bytes),
+                    ntex_v3::decode_buf,
+                );
+                b.run(mqttrs::NAME, || mqttrs::buffer(bytes), mqttrs::decode_buf);
+            }
+            Version::V5 => {
+                b.run(
+                    mqttbytes_v5::NAME,
+                    || mqttbytes_v5::buffer(bytes),
+                    mqttbytes_v5::decode_buf,
+                );
+                b.run(
+                    ntex_v5::NAME,
+                    || ntex_v5::buffer(bytes),
+                    ntex_v5::decode_buf,
+                );
+            }
+        }
+        let protocol = match version {
+            Version::V3_1_1 => touchstone_codec::Protocol::V3_1_1,
+            Version::V5 => touchstone_codec::Protocol::V5,
+        };
+        b.run(
+            TOUCHSTONE,
+            || touchstone_benches::peers::bytes_buffer(bytes), // a bytes::BytesMut
+            |buf| {
+                let dec = touchstone_codec::Decoder::new(protocol);
+                let mut n = 0;
+                while let Some(p) = dec.decode(buf).unwrap() {
+                    black_box(p);
+                    n += 1;
+                }
+                n
+            },
+        );
+        g.finish();
+    }
+
+    c.final_summary();
+    summary(&out_dir, &ran.into_inner(), start);
+}
+
+/// Adds benchmark functions to one group.
+struct Bench<'a, 'g> {
+    g: &'a mut BenchmarkGroup<'g, WallTime>,
+    group: &'a str,
+    stream: &'a Stream,
+    ran: &'a RefCell<Vec<Ran>>,
+}
+
+impl Bench<'_, '_> {
+    /// Benchmarks `decode(&mut setup())`. Neither `setup` (copying the stream into the codec's
+    /// buffer type) nor dropping the emptied buffer afterwards is timed. Before the first
+    /// measurement, checks that `decode` finds every packet.
+    fn run<B>(
+        &mut self,
+        function: &'static str,
+        setup: impl Fn() -> B,
+        decode: impl Fn(&mut B) -> usize,
+    ) {
+        // A fresh ~1 MiB buffer per iteration: keep fewer of them alive per batch.
+        let batch = if self.stream.len() > 256 * 1024 {
+            BatchSize::LargeInput
+        } else {
+            BatchSize::SmallInput
+        };
+        let mut checked = false;
+        self.g.bench_function(function, |b| {
+            if !checked {
+                let n = decode(&mut setup());
+                assert_eq!(n, self.stream.packets, "{function} on {}", self.stream.name);
+                self.ran.borrow_mut().push(Ran {
+                    group: self.group.to_owned(),
+                    function,
+                    bytes: self.stream.len(),
+                    packets: self.stream.packets,
+                });
+                checked = true;
+            }
+            // Return the buffer so criterion drops it after the clock stops.
+            b.iter_batched(
+                &setup,
+                |mut buf| {
+                    let n = decode(&mut buf);
+                    (black_box(n), buf)
+                },
+                batch,
+            );
+        });
+    }
+}
+
+/// Where criterion writes its results, found the way criterion finds it: `$CRITERION_HOME`,
+/// else `$CARGO_TARGET_DIR/criterion`, else the target directory from `cargo metadata`, else
+/// `target/criterion`. It is also handed to criterion, so the two always agree.
+fn criterion_output_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    let from_metadata = std::env::var_os("CARGO").and_then(|cargo| {
+        let out = std::process::Command::new(cargo)
+            .args(["metadata", "--format-version", "1", "--no-deps"])
+            .output()
+            .ok()?;
+        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        Some(PathBuf::from(meta.get("target_directory")?.as_str()?))
+    });
+    from_metadata
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("criterion")
+}
+
+/// Criterion's directory name for a group or function id.
+fn filename_safe(id: &str) -> String {
+    let mut s = id.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_");
+    let mut end = s.len().min(64);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s
+}
+
+/// Mean time per iteration in nanoseconds, from criterion's `new/estimates.json`, if it was
+/// written by this run.
+fn mean_ns(out_dir: &Path, r: &Ran, start: SystemTime) -> Option<f64> {
+    let path = out_dir
+        .join(filename_safe(&r.group))
+        .join(filename_safe(r.function))
+        .join("new")
+        .join("estimates.json");
+    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+    if modified < start {
+        return None; // stale: e.g. `--test` mode runs each benchmark once without analysis
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+    json.get("mean")?.get("point_estimate")?.as_f64()
+}
+
+fn summary(out_dir: &Path, ran: &[Ran], start: SystemTime) {
+    let rows: Vec<(&Ran, f64)> = ran
+        .iter()
+        .filter_map(|r| Some((r, mean_ns(out_dir, r, start)?)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    println!("\n## Decode throughput (criterion mean per iteration)\n");
+    println!("| stream | codec | time / stream | MB/s | packets/s | vs fastest peer |");
+    println!("|---|---|---:|---:|---:|---:|");
+    let mut groups: Vec<&str> = Vec::new();
+    for (r, _) in &rows {
+        if !groups.contains(&r.group.as_str()) {
+            groups.push(&r.group);
+        }
+    }
+    let mut ratios = Vec::new();
+    for group in groups {
+        let in_group: Vec<&(&Ran, f64)> = rows.iter().filter(|(r, _)| r.group == group).collect();
+        let fastest_peer = in_group
+            .iter()
+            .filter(|(r, _)| r.function != TOUCHSTONE)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        for (r, ns) in &in_group {
+            let secs = ns * 1e-9;
+            let relative = fastest_peer.map_or("".to_owned(), |(_, best)| {
+                format!("{:.2}x", best / ns) // throughput ratio = inverse time ratio
+            });
+            println!(
+                "| {} | {} | {} | {:.1} | {:.0} | {} |",
+                group.trim_start_matches("decode/"),
+                r.function,
+                human_time(*ns),
+                r.bytes as f64 / secs / 1e6,
+                r.packets as f64 / secs,
+                relative
+            );
+            if r.function == TOUCHSTONE {
+                if let Some((peer, best)) = fastest_peer {
+                    ratios.push(format!(
+                        "{}: touchstone / {} = {:.2}x",
+                        group,
+                        peer.function,
+                        best / ns
+                    ));
+                }
+            }
+        }
+    }
+    if ratios.is_empty() {
+        println!("\n(no `{TOUCHSTONE}` entry yet: no ratio to the fastest peer)");
+    } else {
+        println!("\nThroughput of {TOUCHSTONE} relative to the fastest peer (>1 is faster):");
+        for r in ratios {
+            println!("- {r}");
+        }
+    }
+}
+
+fn human_time(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}

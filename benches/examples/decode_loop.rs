@@ -1,0 +1,74 @@
+//! Decodes one stream with Touchstone in a loop, for profilers (`perf record`, callgrind):
+//! `cargo run --release -p touchstone-benches --example decode_loop -- mixed-3.1.1 2000`.
+//! Besides the benchmark streams, `only-TYPE` streams (for example `only-publish`) repeat the
+//! packets of one type from `mixed-3.1.1`, to see what each type costs.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use touchstone_benches::streams;
+use touchstone_codec::{Decoder, Protocol};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let name = args.next().unwrap_or_else(|| "mixed-3.1.1".into());
+    let rounds: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(2000);
+    let (protocol, bytes) = stream(&name);
+    let decoder = Decoder::new(protocol);
+    // Buffers are prepared before the clock starts.
+    let mut buffers: Vec<BytesMut> = (0..rounds)
+        .map(|_| {
+            let mut buf = BytesMut::with_capacity(bytes.len() + 4096);
+            buf.extend_from_slice(&bytes);
+            buf
+        })
+        .collect();
+    let start = Instant::now();
+    let mut packets = 0;
+    for buf in &mut buffers {
+        while let Some(p) = decoder.decode(buf).expect("valid stream") {
+            black_box(p);
+            packets += 1;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{name}: {:.1} ns/packet, {:.0} MB/s",
+        secs * 1e9 / packets as f64,
+        (bytes.len() * rounds) as f64 / secs / 1e6
+    );
+}
+
+fn stream(name: &str) -> (Protocol, Vec<u8>) {
+    if let Some(kind) = name.strip_prefix("only-") {
+        let (_, mixed) = streams::all().into_iter().next().expect("mixed-3.1.1");
+        let decoder = Decoder::new(Protocol::V3_1_1);
+        let mut buf = BytesMut::from(&mixed.bytes[..]);
+        let mut out = Vec::new();
+        let mut start = 0;
+        while let Some(p) = decoder.decode(&mut buf).expect("valid stream") {
+            let end = mixed.bytes.len() - buf.len();
+            if format!("{:?}", p.packet_type()).eq_ignore_ascii_case(kind) {
+                out.extend_from_slice(&mixed.bytes[start..end]);
+            }
+            start = end;
+        }
+        if out.is_empty() {
+            eprintln!("no {kind} packets in mixed-3.1.1");
+            std::process::exit(2);
+        }
+        return (Protocol::V3_1_1, out);
+    }
+    let Some((_, s)) = streams::all().into_iter().find(|(_, s)| s.name == name) else {
+        let names: Vec<_> = streams::all().iter().map(|(_, s)| s.name).collect();
+        eprintln!("unknown stream {name}; one of: {names:?} or only-TYPE");
+        std::process::exit(2)
+    };
+    let protocol = if name.ends_with("5.0") {
+        Protocol::V5
+    } else {
+        Protocol::V3_1_1
+    };
+    (protocol, s.bytes)
+}

@@ -1,0 +1,12 @@
+//! Touchstone's benchmarks: byte streams, peer codecs and a strictness catalogue.
+//!
+//! - [`streams`]: deterministic, hand-encoded MQTT 3.1.1 and 5.0 byte streams;
+//! - [`peers`]: the peer codecs (rumqttc's mqttbytes, ntex-mqtt, mqttrs) driven as streaming
+//!   decoders;
+//! - [`malformed`]: a catalogue of malformed MQTT 3.1.1 packets, each breaking one rule.
+//!
+//! The criterion benchmark is `benches/decode.rs`; the strictness table is the `strictness` binary.
+
+pub mod malformed;
+pub mod peers;
+pub mod streams;
