@@ -11,7 +11,7 @@
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use touchstone_codec::{DecodeError, Decoder, ErrorKind, Packet};
+use touchstone_codec::{DecodeError, Decoder, ErrorKind, FixedHeader, Packet};
 
 mod common;
 
@@ -82,7 +82,11 @@ fuzz_target!(|data: &[u8]| {
                 Ok(Some(p)) => got.push(p),
                 Ok(None) => break,
                 Err(e) => {
-                    assert_eq!(buf, held, "a failed decode must leave the buffer as it was");
+                    let left = match FixedHeader::parse(&held, decoder.protocol(), decoder.max_packet_size()) {
+                        Ok(Some(h)) => &held[h.packet_len()..],
+                        _ => &held[..],
+                    };
+                    assert_eq!(&buf[..], left, "a failed decode must remove exactly the invalid packet, or nothing");
                     assert_ne!(e.kind, ErrorKind::Incomplete);
                     break 'outer End::Error(e.kind, e.offset);
                 }

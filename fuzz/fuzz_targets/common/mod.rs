@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use bytes::BytesMut;
-use touchstone_codec::{Decoder, ErrorKind, Packet, Protocol, UserProperties};
+use touchstone_codec::{Decoder, ErrorKind, FixedHeader, Packet, Protocol, UserProperties};
 
 /// The version a selector byte stands for (0: 3.1, 1: 3.1.1, 2: 5.0, and so on cyclically).
 pub fn protocol(selector: u8) -> Protocol {
@@ -192,9 +192,13 @@ impl Region {
 /// packet's own size.
 pub fn check_footprint(packet: &Packet, input: Region, frame_len: usize) {
     each_field(packet, |name, v| {
-        // Empty slices may be the static empty `Bytes`.
+        // Empty slices may be the static empty `Bytes`; strings of up to 38 bytes are kept
+        // inline (a copy), binary fields and payloads always share the input.
+        let binary = ["password", "payload", "correlation_data", "authentication_data"]
+            .iter()
+            .any(|b| name.ends_with(b));
         assert!(
-            v.is_empty() || input.contains(v),
+            v.is_empty() || input.contains(v) || (!binary && v.len() <= 38),
             "{name} ({} bytes) is not a slice of the input: decoding copied it",
             v.len()
         );
@@ -250,18 +254,24 @@ pub fn decode_stream(protocol: Protocol, data: &[u8]) {
                 break;
             }
             Err(e) => {
-                assert_eq!(
-                    &buf[..],
-                    &data[consumed..],
-                    "a failed decode must leave the buffer as it was"
-                );
+                // A bad fixed header leaves the buffer as it was; a bad body takes the whole
+                // invalid packet out of it.
+                let rest = &data[consumed..];
+                let left = match FixedHeader::parse(rest, protocol, decoder.max_packet_size()) {
+                    Ok(Some(h)) => {
+                        assert!(e.offset <= h.packet_len(), "error offset {} past the packet: {e}", e.offset);
+                        &rest[h.packet_len()..]
+                    }
+                    _ => rest,
+                };
+                assert_eq!(&buf[..], left, "a failed decode must remove exactly the invalid packet, or nothing");
                 assert_ne!(e.kind, ErrorKind::Incomplete, "{e}");
                 assert!(e.reason_code.is_some(), "{e}");
                 assert!(
-                    e.offset <= buf.len(),
+                    e.offset <= rest.len(),
                     "error offset {} past the {} bytes buffered: {e}",
                     e.offset,
-                    buf.len()
+                    rest.len()
                 );
                 break;
             }
