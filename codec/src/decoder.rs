@@ -45,6 +45,32 @@ impl FixedHeader {
         protocol: Protocol,
         max_packet_size: usize,
     ) -> Result<Option<FixedHeader>, DecodeError> {
+        // Fast path: a valid first byte and a one-byte Remaining Length (most packets).
+        if let [first, len, ..] = *buf {
+            let nibble = first >> 4;
+            let required = FLAGS[nibble as usize];
+            let flags_ok = required == ANY_FLAGS || first & 0x0F == required;
+            let exists = nibble != 15 || protocol.is_v5();
+            if len < 0x80 && flags_ok && exists && 2 + len as usize <= max_packet_size {
+                if let Some(packet_type) = PacketType::from_nibble(nibble) {
+                    return Ok(Some(FixedHeader {
+                        packet_type,
+                        first_byte: first,
+                        remaining_length: len as usize,
+                        header_len: 2,
+                    }));
+                }
+            }
+        }
+        Self::parse_slow(buf, protocol, max_packet_size)
+    }
+
+    #[cold]
+    fn parse_slow(
+        buf: &[u8],
+        protocol: Protocol,
+        max_packet_size: usize,
+    ) -> Result<Option<FixedHeader>, DecodeError> {
         let Some(&first) = buf.first() else {
             return Ok(None);
         };
@@ -100,6 +126,11 @@ impl FixedHeader {
         Ok(Some(header))
     }
 }
+
+/// Fixed-header flags each packet type requires ([`ANY_FLAGS`] for PUBLISH; type 0 matches
+/// nothing).
+const FLAGS: [u8; 16] = [0xFF, 0, 0, ANY_FLAGS, 0, 0, 0b0010, 0, 0b0010, 0, 0b0010, 0, 0, 0, 0, 0];
+const ANY_FLAGS: u8 = 0x10;
 
 #[cold]
 fn flags_error(t: PacketType, first: u8, required: u8, p: Protocol) -> DecodeError {

@@ -39,6 +39,7 @@ mod qos;
 pub mod raw;
 mod reader;
 mod reason;
+mod scan;
 mod small;
 mod str;
 pub mod topic;

@@ -191,7 +191,7 @@ impl<'a> Reader<'a> {
     /// The bytes from `start` to `end`, copied if short and shared if long.
     #[inline]
     pub(crate) fn small(&mut self, start: usize, end: usize) -> SmallBytes {
-        match SmallBytes::inline(&self.data()[start..end]) {
+        match SmallBytes::inline_at(self.data(), start, end) {
             Some(s) => s,
             None => SmallBytes::Shared(self.frame().slice(start..end)),
         }
@@ -219,18 +219,17 @@ impl<'a> Reader<'a> {
 
     /// A topic name or filter: a string whose U+0000 also breaks 3.1.1 and 5.0 [MQTT-4.7.3-2].
     #[inline]
-    pub(crate) fn topic_string(
-        &mut self,
-        what: &str,
-        field: &[Statement],
-    ) -> Result<Str, DecodeError> {
+    pub(crate) fn topic_string(&mut self, what: &str, field: &[Statement]) -> Result<Str, DecodeError> {
         let (start, end) = self.field(what)?;
-        if let Some(i) = self.data()[start..end].iter().position(|&b| b == 0) {
-            return Err(DecodeError::malformed(start + i, format!("{what} contains U+0000"))
-                .cite(crate::stmts!(self.protocol, v311: ["MQTT-1.5.3-2", "MQTT-4.7.3-2"], v5: ["MQTT-1.5.4-2", "MQTT-4.7.3-2"]))
-                .cite(field));
+        let bytes = &self.data()[start..end];
+        if !is_plain_ascii(bytes) {
+            if let Some(i) = bytes.iter().position(|&b| b == 0) {
+                return Err(DecodeError::malformed(start + i, format!("{what} contains U+0000"))
+                    .cite(crate::stmts!(self.protocol, v311: ["MQTT-1.5.3-2", "MQTT-4.7.3-2"], v5: ["MQTT-1.5.4-2", "MQTT-4.7.3-2"]))
+                    .cite(field));
+            }
+            check_utf8(bytes, self.protocol, start, what, field)?;
         }
-        check_utf8(&self.data()[start..end], self.protocol, start, what, field)?;
         Ok(Str::from_checked(self.small(start, end)))
     }
 
@@ -276,6 +275,13 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// True if `bytes` holds only ASCII other than U+0000: then it is valid
+/// UTF-8 free of U+0000, the common case.
+#[inline]
+pub(crate) fn is_plain_ascii(bytes: &[u8]) -> bool {
+    crate::scan::scan(bytes).plain
+}
+
 /// Checks MQTT's string rules on `bytes`, which start at `offset` in the packet.
 #[inline]
 pub(crate) fn check_utf8(
@@ -285,11 +291,7 @@ pub(crate) fn check_utf8(
     what: &str,
     field: &[Statement],
 ) -> Result<(), DecodeError> {
-    // Fast path: printable ASCII and controls other than U+0000 (one vectorisable pass).
-    if bytes
-        .iter()
-        .fold(true, |acc, &c| acc & (c.wrapping_sub(1) < 0x7F))
-    {
+    if is_plain_ascii(bytes) {
         return Ok(());
     }
     check_utf8_slow(bytes, protocol, offset, what, field)

@@ -41,6 +41,22 @@ impl SmallBytes {
         })
     }
 
+    /// A copy of `data[start..end]` if it is short. When `data` has `INLINE` bytes from `start`,
+    /// they are copied whole (a fixed-size copy; the bytes past `end` are never read).
+    #[inline]
+    pub(crate) fn inline_at(data: &[u8], start: usize, end: usize) -> Option<Self> {
+        let n = end - start;
+        if n > INLINE {
+            return None;
+        }
+        let mut buf = [0; INLINE];
+        match data.get(start..start + INLINE) {
+            Some(window) => buf.copy_from_slice(window),
+            None => buf[..n].copy_from_slice(&data[start..end]),
+        }
+        Some(SmallBytes::Inline { len: n as u8, buf })
+    }
+
     /// From a `Vec`, without copying if it is long.
     pub(crate) fn from_vec(v: Vec<u8>) -> Self {
         Self::inline(&v).unwrap_or_else(|| SmallBytes::Shared(Bytes::from(v)))

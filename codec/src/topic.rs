@@ -104,15 +104,32 @@ fn validate_filter_levels(filter: &str) -> Result<(), TopicError> {
     if b.is_empty() {
         return Err(TopicError::Empty);
     }
+    // The level rules only matter where a wildcard is.
+    if !crate::scan::scan(b).wildcard {
+        return Ok(());
+    }
     for (i, &c) in b.iter().enumerate() {
-        let alone = (i == 0 || b[i - 1] == b'/') && b.get(i + 1).is_none_or(|&n| n == b'/');
-        match c {
-            b'#' if !alone || i + 1 != b.len() => return Err(TopicError::MisplacedMultiLevel),
-            b'+' if !alone => return Err(TopicError::MisplacedSingleLevel),
-            _ => {}
+        if c == b'+' || c == b'#' {
+            let alone = (i == 0 || b[i - 1] == b'/') && b.get(i + 1).is_none_or(|&n| n == b'/');
+            if c == b'#' && (!alone || i + 1 != b.len()) {
+                return Err(TopicError::MisplacedMultiLevel);
+            }
+            if c == b'+' && !alone {
+                return Err(TopicError::MisplacedSingleLevel);
+            }
         }
     }
     Ok(())
+}
+
+/// [`validate_topic_filter`] for a filter already known to be free of U+0000 (the decoder's
+/// string checks ran first).
+#[inline]
+pub(crate) fn validate_decoded_filter(filter: &str, shared: bool) -> Result<(), TopicError> {
+    if shared && filter.as_bytes().starts_with(b"$share/") {
+        return validate_topic_filter(filter, true);
+    }
+    validate_filter_levels(filter)
 }
 
 /// Splits a 5.0 shared subscription `$share/{ShareName}/{filter}` into its ShareName and filter.

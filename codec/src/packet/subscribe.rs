@@ -13,7 +13,7 @@ use crate::qos::QoS;
 use crate::reader::Reader;
 use crate::stmts;
 use crate::str::Str;
-use crate::topic::{split_shared, validate_topic_filter};
+use crate::topic::{split_shared, validate_decoded_filter, validate_topic_filter};
 use crate::writer::{bin_len, put_bin};
 
 /// SUBSCRIBE: one or more subscriptions.
@@ -156,7 +156,7 @@ impl Codec for Subscribe {
                 "Topic Filter",
                 stmts!(p, v311: ["MQTT-3.8.3-1"], v5: ["MQTT-3.8.3-1"]),
             )?;
-            validate_topic_filter(&filter, p.is_v5())
+            validate_decoded_filter(&filter, p.is_v5())
                 .map_err(|e| topic_error(e, at + 2, p, "Topic Filter"))?;
             let opts_at = r.pos();
             let byte = r.u8("Subscription Options")?;

@@ -11,7 +11,7 @@ use crate::protocol::Protocol;
 use crate::reader::Reader;
 use crate::stmts;
 use crate::str::Str;
-use crate::topic::validate_topic_filter;
+use crate::topic::{validate_decoded_filter, validate_topic_filter};
 use crate::writer::{bin_len, put_bin};
 
 /// UNSUBSCRIBE: topic filters to remove.
@@ -53,7 +53,7 @@ impl Codec for Unsubscribe {
                 "Topic Filter",
                 stmts!(p, v311: ["MQTT-3.10.3-1"], v5: ["MQTT-3.10.3-1"]),
             )?;
-            validate_topic_filter(&filter, p.is_v5())
+            validate_decoded_filter(&filter, p.is_v5())
                 .map_err(|e| topic_error(e, at + 2, p, "Topic Filter"))?;
             filters.push(filter);
         }

@@ -1,0 +1,78 @@
+//! One pass over a string field, eight bytes at a time: is it plain ASCII without U+0000 (then
+//! it is valid UTF-8 and needs no further check), and does it hold a wildcard (`+` or `#`)?
+
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of the result is set where `w`'s byte is zero (exact for "any").
+#[inline(always)]
+const fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(LOW) & !w & HIGH
+}
+
+/// What [`scan`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scan {
+    /// Only bytes 0x01..=0x7F.
+    pub(crate) plain: bool,
+    /// A `+` or `#` somewhere.
+    pub(crate) wildcard: bool,
+}
+
+/// Classifies `b` in one pass.
+#[inline]
+pub(crate) fn scan(b: &[u8]) -> Scan {
+    let mut odd = 0u64;
+    let mut wild = 0u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        odd |= (w & HIGH) | zero_bytes(w);
+        wild |= zero_bytes(w ^ (LOW * b'+' as u64)) | zero_bytes(w ^ (LOW * b'#' as u64));
+    }
+    let mut tail_odd = false;
+    let mut tail_wild = false;
+    for &c in chunks.remainder() {
+        tail_odd |= c == 0 || c >= 0x80;
+        tail_wild |= c == b'+' || c == b'#';
+    }
+    Scan { plain: odd == 0 && !tail_odd, wildcard: wild != 0 || tail_wild }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(b: &[u8]) -> Scan {
+        Scan {
+            plain: b.iter().all(|&c| (1..=0x7F).contains(&c)),
+            wildcard: b.iter().any(|&c| c == b'+' || c == b'#'),
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_naive_scan() {
+        let alphabet = [0u8, 1, b'+', b'#', b'/', b'a', 0x7F, 0x80, 0xFF, b'*', b'"', 0x2A, 0x2C, 0x22, 0x24];
+        // Every string of up to 3 symbols, at every offset of a 19-byte window.
+        let mut cases = vec![vec![]];
+        for len in 1..=3 {
+            let mut next = Vec::new();
+            for prefix in cases.iter().filter(|c| c.len() == len - 1) {
+                for &a in &alphabet {
+                    let mut v = prefix.clone();
+                    v.push(a);
+                    next.push(v);
+                }
+            }
+            cases.extend(next);
+        }
+        for case in &cases {
+            for pad in 0..16 {
+                let mut b = vec![b'x'; pad];
+                b.extend_from_slice(case);
+                b.extend(std::iter::repeat_n(b'y', 19 - b.len().min(19)));
+                assert_eq!(scan(&b), naive(&b), "{b:?}");
+            }
+        }
+    }
+}
