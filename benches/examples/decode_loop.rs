@@ -1,7 +1,8 @@
 //! Decodes one stream with Touchstone in a loop, for profilers (`perf record`, callgrind):
 //! `cargo run --release -p touchstone-benches --example decode_loop -- mixed-3.1.1 2000`.
 //! Besides the benchmark streams, `only-TYPE` streams (for example `only-publish`) repeat the
-//! packets of one type from `mixed-3.1.1`, to see what each type costs.
+//! packets of one type from `mixed-3.1.1`, to see what each type costs. A third argument
+//! `mqttrs` decodes the same bytes with mqttrs instead.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -15,19 +16,30 @@ fn main() {
     let name = args.next().unwrap_or_else(|| "mixed-3.1.1".into());
     let rounds: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(2000);
     let (protocol, bytes) = stream(&name);
-    let decoder = Decoder::new(protocol);
-    // Buffers are prepared before the clock starts.
-    let mut buffers: Vec<BytesMut> = (0..rounds)
-        .map(|_| {
+    if args.next().as_deref() == Some("mqttrs") {
+        // The fastest 3.1.1 peer on the same bytes, for comparison.
+        let start = Instant::now();
+        let mut packets = 0;
+        for _ in 0..rounds {
             let mut buf = BytesMut::with_capacity(bytes.len() + 4096);
             buf.extend_from_slice(&bytes);
-            buf
-        })
-        .collect();
+            packets += touchstone_benches::peers::mqttrs::decode_buf(&mut buf);
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{name} (mqttrs): {:.1} ns/packet",
+            secs * 1e9 / packets as f64
+        );
+        return;
+    }
+    let decoder = Decoder::new(protocol);
+    // Each round decodes a fresh copy, as the criterion bench does (the copy is timed here).
     let start = Instant::now();
     let mut packets = 0;
-    for buf in &mut buffers {
-        while let Some(p) = decoder.decode(buf).expect("valid stream") {
+    for _ in 0..rounds {
+        let mut buf = BytesMut::with_capacity(bytes.len() + 4096);
+        buf.extend_from_slice(&bytes);
+        while let Some(p) = decoder.decode(&mut buf).expect("valid stream") {
             black_box(p);
             packets += 1;
         }

@@ -129,7 +129,9 @@ impl FixedHeader {
 
 /// Fixed-header flags each packet type requires ([`ANY_FLAGS`] for PUBLISH; type 0 matches
 /// nothing).
-const FLAGS: [u8; 16] = [0xFF, 0, 0, ANY_FLAGS, 0, 0, 0b0010, 0, 0b0010, 0, 0b0010, 0, 0, 0, 0, 0];
+const FLAGS: [u8; 16] = [
+    0xFF, 0, 0, ANY_FLAGS, 0, 0, 0b0010, 0, 0b0010, 0, 0b0010, 0, 0, 0, 0, 0,
+];
 const ANY_FLAGS: u8 = 0x10;
 
 #[cold]
@@ -203,6 +205,16 @@ impl Decoder {
     /// offset counts from the first byte of that packet.
     #[inline]
     pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
+        if let Some(packet) = crate::fast::decode(buf, self.protocol, self.max_packet_size) {
+            return Ok(Some(packet));
+        }
+        self.decode_general(buf)
+    }
+
+    /// [`Decoder::decode`] without its fast path, for tests and fuzzers that check the two agree.
+    #[doc(hidden)]
+    #[inline]
+    pub fn decode_general(&self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
         let Some(h) = FixedHeader::parse(buf, self.protocol, self.max_packet_size)? else {
             return Ok(None);
         };

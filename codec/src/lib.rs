@@ -31,6 +31,7 @@
 
 mod decoder;
 mod error;
+mod fast;
 pub mod hex;
 mod packet;
 pub mod properties;

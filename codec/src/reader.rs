@@ -219,7 +219,11 @@ impl<'a> Reader<'a> {
 
     /// A topic name or filter: a string whose U+0000 also breaks 3.1.1 and 5.0 [MQTT-4.7.3-2].
     #[inline]
-    pub(crate) fn topic_string(&mut self, what: &str, field: &[Statement]) -> Result<Str, DecodeError> {
+    pub(crate) fn topic_string(
+        &mut self,
+        what: &str,
+        field: &[Statement],
+    ) -> Result<Str, DecodeError> {
         let (start, end) = self.field(what)?;
         let bytes = &self.data()[start..end];
         if !is_plain_ascii(bytes) {
@@ -231,6 +235,19 @@ impl<'a> Reader<'a> {
             check_utf8(bytes, self.protocol, start, what, field)?;
         }
         Ok(Str::from_checked(self.small(start, end)))
+    }
+
+    /// How many length-prefixed fields, each followed by `extra` bytes, the rest of the packet
+    /// holds if it is well-formed (a capacity hint: never more than the bytes left allow).
+    #[inline]
+    pub(crate) fn count_fields(&self, extra: usize) -> usize {
+        let data = self.data();
+        let (mut pos, mut n) = (self.pos, 0);
+        while let Some(len) = data.get(pos..pos + 2) {
+            pos += 2 + u16::from_be_bytes([len[0], len[1]]) as usize + extra;
+            n += 1;
+        }
+        n
     }
 
     /// The raw bytes of a field already read, from `start` to `end`.
@@ -279,7 +296,7 @@ impl<'a> Reader<'a> {
 /// UTF-8 free of U+0000, the common case.
 #[inline]
 pub(crate) fn is_plain_ascii(bytes: &[u8]) -> bool {
-    crate::scan::scan(bytes).plain
+    crate::scan::plain(bytes)
 }
 
 /// Checks MQTT's string rules on `bytes`, which start at `offset` in the packet.

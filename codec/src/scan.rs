@@ -10,6 +10,22 @@ const fn zero_bytes(w: u64) -> u64 {
     w.wrapping_sub(LOW) & !w & HIGH
 }
 
+/// True if `b` holds only bytes 0x01..=0x7F (then it is UTF-8 without U+0000).
+#[inline]
+pub(crate) fn plain(b: &[u8]) -> bool {
+    let mut odd = 0u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        odd |= (w & HIGH) | zero_bytes(w);
+    }
+    let mut tail = false;
+    for &c in chunks.remainder() {
+        tail |= c == 0 || c >= 0x80;
+    }
+    odd == 0 && !tail
+}
+
 /// What [`scan`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Scan {
@@ -36,7 +52,30 @@ pub(crate) fn scan(b: &[u8]) -> Scan {
         tail_odd |= c == 0 || c >= 0x80;
         tail_wild |= c == b'+' || c == b'#';
     }
-    Scan { plain: odd == 0 && !tail_odd, wildcard: wild != 0 || tail_wild }
+    Scan {
+        plain: odd == 0 && !tail_odd,
+        wildcard: wild != 0 || tail_wild,
+    }
+}
+
+/// True if some wildcard in `b` is not a whole level, or something follows `#`: a wildcard
+/// needs `/` (or an end) on both sides, and `#` must be last. Visits only the wildcards.
+#[inline]
+pub(crate) fn misplaced_wildcard(b: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(k) = b[from..].iter().position(|&c| c == b'+' || c == b'#') {
+        let i = from + k;
+        let before_ok = i == 0 || b[i - 1] == b'/';
+        let after_ok = match b.get(i + 1) {
+            None => true,
+            Some(&n) => n == b'/' && b[i] == b'+',
+        };
+        if !(before_ok && after_ok) {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -51,8 +90,39 @@ mod tests {
     }
 
     #[test]
+    fn misplaced_wildcards_agree_with_the_level_rules() {
+        for f in [
+            "a/+/b",
+            "+",
+            "#",
+            "a/#",
+            "+/+/#",
+            "/+",
+            "+/",
+            "//",
+            "ab",
+            "a/b/c/d/e/f/g/h/i/j/k/l/+/#",
+        ] {
+            assert!(!misplaced_wildcard(f.as_bytes()), "{f}");
+        }
+        for f in [
+            "a+",
+            "+a",
+            "a#",
+            "#/a",
+            "##",
+            "a/b/c/d/e/f/g/h/i/j/k/l/m+/x",
+            "x/#/",
+        ] {
+            assert!(misplaced_wildcard(f.as_bytes()), "{f}");
+        }
+    }
+
+    #[test]
     fn agrees_with_the_naive_scan() {
-        let alphabet = [0u8, 1, b'+', b'#', b'/', b'a', 0x7F, 0x80, 0xFF, b'*', b'"', 0x2A, 0x2C, 0x22, 0x24];
+        let alphabet = [
+            0u8, 1, b'+', b'#', b'/', b'a', 0x7F, 0x80, 0xFF, b'*', b'"', 0x2A, 0x2C, 0x22, 0x24,
+        ];
         // Every string of up to 3 symbols, at every offset of a 19-byte window.
         let mut cases = vec![vec![]];
         for len in 1..=3 {

@@ -43,7 +43,7 @@ impl SmallBytes {
 
     /// A copy of `data[start..end]` if it is short. When `data` has `INLINE` bytes from `start`,
     /// they are copied whole (a fixed-size copy; the bytes past `end` are never read).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn inline_at(data: &[u8], start: usize, end: usize) -> Option<Self> {
         let n = end - start;
         if n > INLINE {

@@ -108,6 +108,10 @@ fn validate_filter_levels(filter: &str) -> Result<(), TopicError> {
     if !crate::scan::scan(b).wildcard {
         return Ok(());
     }
+    // One pass over adjacent pairs; only a failure needs the precise walk below to name it.
+    if !crate::scan::misplaced_wildcard(b) {
+        return Ok(());
+    }
     for (i, &c) in b.iter().enumerate() {
         if c == b'+' || c == b'#' {
             let alone = (i == 0 || b[i - 1] == b'/') && b.get(i + 1).is_none_or(|&n| n == b'/');

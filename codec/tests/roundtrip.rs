@@ -2221,3 +2221,149 @@ fn other_valid_encodings_decode_to_the_same_packet() {
         Packet::Publish(publish),
     );
 }
+
+/// The decoder's fast path (PUBLISH, short acknowledgements, pings) returns exactly what the
+/// general decoder returns, for valid packets and for damaged ones, and leaves the buffer in the
+/// same state.
+fn same_as_general_decoder(p: Protocol, bytes: &[u8]) -> Result<(), TestCaseError> {
+    let decoder = Decoder::new(p);
+    let mut fast = BytesMut::from(bytes);
+    let mut general = BytesMut::from(bytes);
+    loop {
+        let a = decoder.decode(&mut fast);
+        let b = decoder.decode_general(&mut general);
+        prop_assert_eq!(&a, &b, "decode and decode_general differ on {:02x?}", bytes);
+        prop_assert_eq!(
+            &fast[..],
+            &general[..],
+            "buffers differ after decoding {:02x?}",
+            bytes
+        );
+        if !matches!(a, Ok(Some(_))) {
+            return Ok(());
+        }
+    }
+}
+
+mod fast_path {
+    use super::*;
+    proptest! {
+        #![proptest_config(config())]
+        #[test]
+        fn agrees_with_the_general_decoder_v3_1_1(packets in vec(any_packet(Protocol::V3_1_1), 1..4), edits in edits()) {
+            let mut bytes = Vec::new();
+            for packet in &packets {
+                bytes.extend_from_slice(&encode(Protocol::V3_1_1, packet)?);
+            }
+            same_as_general_decoder(Protocol::V3_1_1, &bytes)?;
+            let n = bytes.len();
+            for (at, value) in &edits {
+                bytes[at.index(n)] = *value;
+            }
+            same_as_general_decoder(Protocol::V3_1_1, &bytes)?;
+        }
+
+        #[test]
+        fn agrees_with_the_general_decoder_v5(packets in vec(any_packet(Protocol::V5), 1..4), edits in edits()) {
+            let mut bytes = Vec::new();
+            for packet in &packets {
+                bytes.extend_from_slice(&encode(Protocol::V5, packet)?);
+            }
+            same_as_general_decoder(Protocol::V5, &bytes)?;
+            let n = bytes.len();
+            for (at, value) in &edits {
+                bytes[at.index(n)] = *value;
+            }
+            same_as_general_decoder(Protocol::V5, &bytes)?;
+        }
+    }
+}
+
+/// Inputs aimed at each rule the fast path checks: it must decline, so that the general
+/// decoder's error (or packet) comes out.
+#[test]
+fn fast_path_agrees_with_the_general_decoder_on_edge_cases() {
+    use touchstone_codec::raw::Frame;
+    let v5_publish = |props: &[u8]| {
+        Frame::new(0x30)
+            .string("t")
+            .varint(props.len() as u32)
+            .bytes(props)
+            .bytes("x")
+    };
+    let cases: Vec<(Protocol, Frame)> = vec![
+        (Protocol::V5, v5_publish(&[0x23, 0, 0])), // Topic Alias 0
+        (Protocol::V5, Frame::new(0x30).string("").u8(0).bytes("x")), // empty topic, no alias
+        (
+            Protocol::V5,
+            Frame::new(0x30).string("").u8(3).bytes([0x23, 0, 1]),
+        ), // empty topic + alias
+        (
+            Protocol::V5,
+            v5_publish(&[0x02, 0, 0, 0, 1, 0x02, 0, 0, 0, 2]),
+        ), // duplicate property
+        (Protocol::V5, v5_publish(&[0x01, 2])),    // payload format 2
+        (Protocol::V5, v5_publish(&[0x0B, 0])),    // subscription id 0
+        (Protocol::V5, v5_publish(&[0x0B, 1, 0x0B, 2])), // two subscription ids
+        (Protocol::V5, v5_publish(&[0x08, 0, 3, b'a', b'/', b'#'])), // response topic wildcard
+        (Protocol::V5, v5_publish(&[0x08, 0, 0])), // empty response topic
+        (Protocol::V5, v5_publish(&[0x03, 0, 1, 0xFF])), // content type not UTF-8
+        (Protocol::V5, v5_publish(&[0x03, 0, 2, 0xC3, 0xA9])), // content type non-ASCII
+        (Protocol::V5, v5_publish(&[0x03, 0, 1, 0])), // content type U+0000
+        (
+            Protocol::V5,
+            v5_publish(&[
+                0x26, 0, 1, b'k', 0, 1, b'v', 0x02, 0, 0, 0, 1, 0x26, 0, 1, b'k', 0, 1, b'w',
+            ]),
+        ), // split user properties
+        (Protocol::V5, v5_publish(&[0x26, 0, 1, b'k', 0, 1, 0])), // user property U+0000
+        (Protocol::V5, v5_publish(&[0x11, 0, 0, 0, 1])), // property not allowed
+        (Protocol::V5, v5_publish(&[0x7F])),       // unknown property
+        (Protocol::V5, v5_publish(&[0x02, 0, 0])), // property cut short
+        (
+            Protocol::V5,
+            Frame::new(0x30).string("t").u8(9).bytes([0x02, 0, 0, 0, 1]),
+        ), // length past end
+        (Protocol::V3_1_1, Frame::new(0x38).string("t")), // DUP at QoS 0
+        (Protocol::V3_1_1, Frame::new(0x36).string("t").u16(1)), // QoS 3
+        (Protocol::V3_1_1, Frame::new(0x32).string("t").u16(0)), // packet id 0
+        (Protocol::V3_1_1, Frame::new(0x32).string("t").u8(1)), // packet id cut short
+        (Protocol::V3_1_1, Frame::new(0x30).string("")), // empty topic
+        (Protocol::V3_1_1, Frame::new(0x30).string("a/+")), // wildcard
+        (Protocol::V3_1_1, Frame::new(0x30).string("a\0")), // U+0000
+        (Protocol::V3_1_1, Frame::new(0x30).string([0xC3, 0xA9])), // non-ASCII topic
+        (Protocol::V3_1_1, Frame::new(0x30).string("x".repeat(60))), // long topic
+        (Protocol::V3_1_1, Frame::new(0x30).u16(9).bytes("ab")), // topic past the end
+        (Protocol::V3_1_1, Frame::new(0x40).u16(0)), // PUBACK id 0
+        (Protocol::V3_1_1, Frame::new(0x40).u16(1).u8(0)), // PUBACK too long
+        (Protocol::V3_1_1, Frame::new(0x60).u16(1)), // PUBREL flags
+        (Protocol::V3_1_1, Frame::new(0xC0).u8(0)), // PINGREQ too long
+        (
+            Protocol::V3_1_1,
+            Frame::new(0xC0).remaining_length_bytes(&[0x80, 0x00]),
+        ), // non-minimal
+        (
+            Protocol::V3_1_1,
+            Frame::new(0x30)
+                .remaining_length_bytes(&[0x85, 0x00])
+                .string("t")
+                .bytes("xy"),
+        ), // non-minimal 2 bytes
+        (
+            Protocol::V3_1_1,
+            Frame::new(0x30).string("t").bytes(vec![7u8; 300]),
+        ), // 2-byte length
+        (Protocol::V5, Frame::new(0xF0)),          // AUTH
+    ];
+    for (p, frame) in cases {
+        let bytes = frame.to_bytes();
+        if let Err(e) = same_as_general_decoder(p, &bytes) {
+            panic!("{p} {}: {e}", touchstone_codec::hex::encode(&bytes));
+        }
+        // Also with a valid packet after it, and cut short.
+        let mut more = bytes.to_vec();
+        more.extend_from_slice(&[0xC0, 0x00]);
+        same_as_general_decoder(p, &more).unwrap();
+        same_as_general_decoder(p, &bytes[..bytes.len() - 1]).unwrap();
+    }
+}

@@ -105,8 +105,9 @@ impl Codec for Publish {
         let (start, end) = r.field("Topic Name")?;
         let topic = r.bytes(start, end);
         // One pass over the usual case: ASCII without wildcards or U+0000.
-        let scan = crate::scan::scan(topic);
-        let clean = scan.plain && !scan.wildcard;
+        let clean = topic.iter().fold(true, |acc, &c| {
+            acc & (c.wrapping_sub(1) < 0x7F) & (c != b'+') & (c != b'#')
+        });
         if !clean {
             check_topic_name(topic, p, start)?;
         }

@@ -149,7 +149,7 @@ impl Codec for Subscribe {
                     .cite(stmts!(p, v311: ["MQTT-3.8.3-3"], v5: ["MQTT-3.8.3-2"])),
             );
         }
-        let mut filters = Vec::new();
+        let mut filters = Vec::with_capacity(r.count_fields(1));
         while !r.is_empty() {
             let at = r.pos();
             let filter = r.topic_string(

@@ -46,7 +46,7 @@ impl Codec for Unsubscribe {
                     .cite(stmts!(p, v311: ["MQTT-3.10.3-2"], v5: ["MQTT-3.10.3-2"])),
             );
         }
-        let mut filters = Vec::new();
+        let mut filters = Vec::with_capacity(r.count_fields(0));
         while !r.is_empty() {
             let at = r.pos();
             let filter = r.topic_string(

@@ -199,7 +199,11 @@ pub(crate) fn read_properties(
     let mut user = UserRun::default();
     while r.pos() < end {
         let at = r.pos();
-        let id = r.varint("Property Identifier")?;
+        // Every defined identifier fits in one byte; the varint reader explains the rest.
+        let id = match r.peek() {
+            Some(b) if b < 0x80 => u32::from(r.u8("Property Identifier")?),
+            _ => r.varint("Property Identifier")?,
+        };
         if id == 0x26 {
             let user_property = [Statement::v5("MQTT-1.5.7-1")];
             r.skip_string("User Property name", &user_property)?;

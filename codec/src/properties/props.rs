@@ -42,6 +42,12 @@ impl<T: PropertySet> Props<T> {
         }
     }
 
+    /// A boxed set (kept even if empty: callers box only what they filled).
+    #[inline]
+    pub(crate) fn from_box(set: Box<T>) -> Self {
+        Props(Some(set))
+    }
+
     /// The set by value (a clone if shared, the default if absent).
     pub fn into_inner(self) -> T {
         self.0.map(|b| *b).unwrap_or_default()

@@ -72,13 +72,15 @@ macro_rules! property_set {
                     r.u8("Property Length")?;
                     return Ok(Props::none());
                 }
-                Self::decode(r, packet).map(Props::from_set)
+                let mut set: Box<Self> = Box::default();
+                set.decode_into(r, packet)?;
+                Ok(Props::from_box(set))
             }
 
-            /// Reads a Property Length and the properties of `packet`.
+            /// Reads a Property Length and the properties of `packet` into `self` (empty).
             #[inline]
-            pub(crate) fn decode(r: &mut Reader<'_>, packet: &'static str) -> Result<Self, DecodeError> {
-                let mut out = Self::default();
+            pub(crate) fn decode_into(&mut self, r: &mut Reader<'_>, packet: &'static str) -> Result<(), DecodeError> {
+                let out = self;
                 #[allow(unreachable_code)]
                 let user = read_properties(r, packet, |prop, at| {
                     match prop {
@@ -97,7 +99,7 @@ macro_rules! property_set {
                     Ok(())
                 })?;
                 out.user_properties = user;
-                Ok(out)
+                Ok(())
             }
 
             /// Length of the properties, without the Property Length itself.

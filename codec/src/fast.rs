@@ -1,0 +1,223 @@
+//! The decoder's fast path for the commonest packets: PUBLISH without properties and with a short
+//! topic, the four PUBLISH acknowledgements in their two-byte form, PINGREQ and PINGRESP.
+//!
+//! It either returns exactly the packet the general decoder would, or declines (`None`) and the
+//! general decoder runs; errors always come from the general decoder. The fuzz target
+//! `streaming` and the test `fast_path_agrees_with_the_general_decoder` hold it to that.
+
+use std::num::NonZeroU16;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::packet::{Packet, PubAck, PubComp, PubRec, PubRel, Publish};
+use crate::properties::{PayloadFormat, Props, PublishProperties, UserProperties};
+use crate::protocol::Protocol;
+use crate::qos::QoS;
+use crate::small::SmallBytes;
+use crate::str::Str;
+
+/// Decodes the packet at the front of `buf` if it is one the fast path handles.
+#[inline(always)]
+pub(crate) fn decode(
+    buf: &mut BytesMut,
+    protocol: Protocol,
+    max_packet_size: usize,
+) -> Option<Packet> {
+    // A Remaining Length of one byte, or of two minimally encoded bytes.
+    let (first, len, header) = match **buf {
+        [first, len, ..] if len < 0x80 => (first, len as usize, 2),
+        [first, lo, hi, ..] if hi != 0 && hi < 0x80 => {
+            (first, (lo & 0x7F) as usize | (hi as usize) << 7, 3)
+        }
+        _ => return None,
+    };
+    let total = header + len;
+    if total > buf.len() || total > max_packet_size {
+        return None;
+    }
+    match first {
+        0x30..=0x3D => publish(buf, first, header, total, protocol),
+        0x40 | 0x50 | 0x62 | 0x70 if len == 2 => {
+            let id = NonZeroU16::new(u16::from_be_bytes([buf[2], buf[3]]))?;
+            buf.advance(4);
+            Some(match first {
+                0x40 => Packet::PubAck(PubAck::new(id)),
+                0x50 => Packet::PubRec(PubRec::new(id)),
+                0x62 => Packet::PubRel(PubRel::new(id)),
+                _ => Packet::PubComp(PubComp::new(id)),
+            })
+        }
+        0xC0 if len == 0 => {
+            buf.advance(2);
+            Some(Packet::PingReq)
+        }
+        0xD0 if len == 0 => {
+            buf.advance(2);
+            Some(Packet::PingResp)
+        }
+        _ => None,
+    }
+}
+
+#[inline(always)]
+fn publish(
+    buf: &mut BytesMut,
+    first: u8,
+    header: usize,
+    total: usize,
+    protocol: Protocol,
+) -> Option<Packet> {
+    let qos = QoS::from_u8((first >> 1) & 0x03)?;
+    let dup = first & 0x08 != 0;
+    if dup && qos == QoS::AtMostOnce {
+        return None;
+    }
+    let b = &buf[..total];
+    let topic_start = header + 2;
+    let topic_len = u16::from_be_bytes([*b.get(header)?, *b.get(header + 1)?]) as usize;
+    let topic_end = topic_start + topic_len;
+    let topic = b.get(topic_start..topic_end)?;
+    let clean = topic.iter().fold(true, |acc, &c| {
+        acc & (c.wrapping_sub(1) < 0x7F) & (c != b'+') & (c != b'#')
+    });
+    if !clean {
+        return None;
+    }
+    let mut pos = topic_end;
+    let packet_id = if qos == QoS::AtMostOnce {
+        None
+    } else {
+        let id = NonZeroU16::new(u16::from_be_bytes([*b.get(pos)?, *b.get(pos + 1)?]))?;
+        pos += 2;
+        Some(id)
+    };
+    let mut properties = Props::none();
+    if protocol.is_v5() {
+        let (props, end) = publish_properties(b, pos)?;
+        if topic_len == 0 && props.topic_alias.is_none() {
+            return None;
+        }
+        properties = props;
+        pos = end;
+    } else if topic_len == 0 {
+        return None;
+    }
+    let topic = SmallBytes::inline_at(b, topic_start, topic_end)?;
+    let payload = if pos == total {
+        buf.advance(total);
+        Bytes::new()
+    } else {
+        let mut frame = buf.split_to(total).freeze();
+        frame.advance(pos);
+        frame
+    };
+    Some(Packet::Publish(Publish {
+        dup,
+        qos,
+        retain: first & 0x01 != 0,
+        topic: Str::from_checked(topic),
+        packet_id,
+        properties,
+        payload,
+    }))
+}
+
+/// The properties of a 5.0 PUBLISH starting at `pos` (its Property Length), when they are the
+/// usual kind: one-byte length and identifiers, short ASCII strings, no binary data. Returns the
+/// set and the offset after it; `None` leaves anything else (and every error) to the general
+/// decoder.
+#[inline(always)]
+fn publish_properties(b: &[u8], pos: usize) -> Option<(Props<PublishProperties>, usize)> {
+    let len = *b.get(pos)?;
+    if len == 0 {
+        return Some((Props::none(), pos + 1));
+    }
+    if len >= 0x80 {
+        return None;
+    }
+    let end = pos + 1 + len as usize;
+    if end > b.len() {
+        return None;
+    }
+    let mut set: Box<PublishProperties> = Box::default();
+    let mut seen = 0u64;
+    let (mut user_start, mut user_end, mut users) = (0, 0, 0u32);
+    let mut p = pos + 1;
+    // A short ASCII string (no U+0000) at `at`: its bounds.
+    let string = |at: usize| -> Option<(usize, usize)> {
+        let n = u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]) as usize;
+        let s = b.get(at + 2..at + 2 + n)?;
+        crate::scan::plain(s).then_some((at + 2, at + 2 + n))
+    };
+    while p < end {
+        let id = b[p];
+        if id >= 64 || (seen & (1 << id) != 0 && id != 0x26 && id != 0x0B) {
+            return None;
+        }
+        seen |= 1 << id;
+        p += 1;
+        match id {
+            0x01 => {
+                set.payload_format_indicator = Some(match *b.get(p)? {
+                    0 => PayloadFormat::Unspecified,
+                    1 => PayloadFormat::Utf8,
+                    _ => return None,
+                });
+                p += 1;
+            }
+            0x02 => {
+                let v = b.get(p..p + 4)?;
+                set.message_expiry_interval = Some(u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
+                p += 4;
+            }
+            0x23 => {
+                let alias = u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?]);
+                set.topic_alias = Some(alias).filter(|&a| a != 0);
+                set.topic_alias?;
+                p += 2;
+            }
+            0x0B => {
+                let v = *b.get(p)?;
+                if v == 0 || v >= 0x80 {
+                    return None;
+                }
+                set.subscription_identifiers.push(u32::from(v));
+                p += 1;
+            }
+            0x03 | 0x08 => {
+                let (s, e) = string(p)?;
+                if id == 0x08 && (s == e || b[s..e].iter().any(|&c| c == b'+' || c == b'#')) {
+                    return None;
+                }
+                let v = Str::from_checked(SmallBytes::inline_at(b, s, e)?);
+                if id == 0x03 {
+                    set.content_type = Some(v)
+                } else {
+                    set.response_topic = Some(v)
+                }
+                p = e;
+            }
+            0x26 => {
+                let (_, name_end) = string(p)?;
+                let (_, value_end) = string(name_end)?;
+                if users == 0 {
+                    user_start = p - 1;
+                } else if user_end != p - 1 {
+                    return None;
+                }
+                user_end = value_end;
+                users += 1;
+                p = value_end;
+            }
+            _ => return None,
+        }
+    }
+    if p != end {
+        return None;
+    }
+    if users > 0 {
+        set.user_properties =
+            UserProperties::from_raw(SmallBytes::inline_at(b, user_start, user_end)?, users);
+    }
+    Some((Props::from_box(set), end))
+}
