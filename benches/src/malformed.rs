@@ -380,11 +380,19 @@ mod tests {
         for m in CATALOGUE {
             let (packet, used) = decode_slice(Protocol::V3_1_1, &m.valid_bytes())
                 .unwrap_or_else(|e| panic!("twin of {}: {e}", m.name));
-            assert_eq!(used, m.valid_bytes().len(), "twin of {}: {packet:?}", m.name);
+            assert_eq!(
+                used,
+                m.valid_bytes().len(),
+                "twin of {}: {packet:?}",
+                m.name
+            );
             match decode_slice(Protocol::V3_1_1, &m.bytes()) {
                 Err(_) => {}
                 Ok((packet, used)) if used < m.bytes().len() => {
-                    panic!("{}: decoded {packet:?} and left trailing bytes unread", m.name)
+                    panic!(
+                        "{}: decoded {packet:?} and left trailing bytes unread",
+                        m.name
+                    )
                 }
                 Ok((packet, _)) => panic!("{}: accepted as {packet:?}", m.name),
             }
