@@ -3,7 +3,7 @@
 //! are named `v311_mqtt_x_y_z_n_...` or `v5_mqtt_x_y_z_n_...`; `every_codec_statement_is_tested`
 //! checks that every statement the specification index marks `codec` has one.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use touchstone_codec::raw::Frame;
 use touchstone_codec::topic::{validate_topic_name, TopicError};
 use touchstone_codec::*;
@@ -1546,7 +1546,7 @@ fn v5_short_forms_of_acknowledgements_disconnect_and_auth() {
 
 #[test]
 fn user_properties_share_the_packet_buffer() {
-    let bytes = Bytes::from(publish_props(&[0x26, 0, 1, b'k', 0, 1, b'v']).to_bytes());
+    let bytes = publish_props(&[0x26, 0, 1, b'k', 0, 1, b'v']).to_bytes();
     let mut buf = BytesMut::from(&bytes[..]);
     let Some(Packet::Publish(p)) = Decoder::new(V5).decode(&mut buf).unwrap() else {
         panic!()

@@ -1,0 +1,10 @@
+//! Authentication and authorization: the password file ([`Passwords`]), topic access rules
+//! ([`Acl`]) and SCRAM-SHA-256 ([`scram`]), the enhanced authentication method (5.0 section
+//! 4.12) the broker implements.
+
+mod acl;
+mod passwords;
+pub mod scram;
+
+pub use acl::{filter_covers, Acl};
+pub use passwords::{PasswordError, Passwords, ScramKeys};

@@ -1,0 +1,172 @@
+//! Receive Maximum and Maximum Packet Size both ways, topic aliases both ways.
+
+use touchstone_codec::{Packet, ReasonCode};
+
+use super::*;
+
+#[test]
+fn client_receive_maximum_limits_messages_in_flight() {
+    let mut t = broker();
+    let mut c = connect("s", true);
+    c.properties.receive_maximum = Some(2);
+    let (s, _) = t.connect(V5, c);
+    sub_ok(&mut t, s, "f", QoS::AtLeastOnce);
+    let p = t.client(V5, "p", true, 0);
+    for i in 0..5 {
+        t.send(
+            p,
+            &Packet::Publish(publish("f", &i.to_string(), QoS::AtLeastOnce, i + 1)),
+        );
+        // QoS 0 is not subject to the quota.
+        t.send(p, &Packet::Publish(publish("f", "q0", QoS::AtMostOnce, 0)));
+    }
+    let got = publishes(t.take(s));
+    let q1: Vec<&Publish> = got.iter().filter(|p| p.qos == QoS::AtLeastOnce).collect();
+    assert_eq!(q1.len(), 2); // 5.0 [MQTT-3.3.4-9]
+    assert_eq!(got.iter().filter(|p| p.qos == QoS::AtMostOnce).count(), 5);
+    t.send(
+        s,
+        &Packet::PubAck(touchstone_codec::PubAck::new(q1[0].packet_id.unwrap())),
+    );
+    assert_eq!(payloads(t.take(s)), ["2"]);
+}
+
+#[test]
+fn exceeding_the_brokers_receive_maximum_is_0x93() {
+    let mut t = broker_with(|c| c.receive_maximum = 2);
+    let p = t.client(V5, "p", true, 0);
+    t.send(p, &Packet::Publish(publish("x", "1", QoS::ExactlyOnce, 1)));
+    t.send(p, &Packet::Publish(publish("x", "2", QoS::ExactlyOnce, 2)));
+    assert!(t.closed(p).is_none());
+    t.send(p, &Packet::Publish(publish("x", "3", QoS::AtLeastOnce, 3)));
+    match t.take(p).last() {
+        Some(Packet::Disconnect(d)) => {
+            assert_eq!(d.reason_code, ReasonCode::RECEIVE_MAXIMUM_EXCEEDED)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn oversize_packets_both_ways() {
+    let mut t = broker_with(|c| c.maximum_packet_size = Some(100));
+    let mut c = connect("s", true);
+    c.properties.maximum_packet_size = Some(50);
+    let (s, _) = t.connect(V5, c);
+    sub_ok(&mut t, s, "big", QoS::AtLeastOnce);
+    let p = t.client(V5, "p", true, 0);
+    // Too big for the subscriber: dropped (5.0 [MQTT-3.1.2-25]), and nothing stays in flight.
+    t.send(
+        p,
+        &Packet::Publish(publish("big", &"x".repeat(60), QoS::AtLeastOnce, 1)),
+    );
+    assert_eq!(t.take(p), vec![puback(1)]);
+    assert!(t.take(s).is_empty());
+    assert_eq!(t.broker.stats().inflight, 0);
+    t.send(
+        p,
+        &Packet::Publish(publish("big", "small", QoS::AtLeastOnce, 2)),
+    );
+    assert_eq!(payloads(t.take(s)), ["small"]);
+    assert_eq!(t.take(p), vec![puback(2)]);
+    // Too big for the broker: DISCONNECT 0x95.
+    t.send(
+        p,
+        &Packet::Publish(publish("big", &"x".repeat(200), QoS::AtMostOnce, 0)),
+    );
+    match t.take(p).as_slice() {
+        [Packet::Disconnect(d)] => assert_eq!(d.reason_code, ReasonCode::PACKET_TOO_LARGE),
+        other => panic!("{other:?}"),
+    }
+    assert!(t.closed(p).is_some());
+    assert!(t.closed(s).is_none());
+}
+
+#[test]
+fn inbound_topic_aliases() {
+    let mut t = broker_with(|c| c.topic_alias_maximum = 2);
+    let s = t.client(V5, "s", true, 0);
+    sub_ok(&mut t, s, "alias/#", QoS::AtMostOnce);
+    let p = t.client(V5, "p", true, 0);
+    let mut m = publish("alias/a", "1", QoS::AtMostOnce, 0);
+    m.properties.topic_alias = Some(1);
+    t.send(p, &Packet::Publish(m));
+    let mut m = publish("", "2", QoS::AtMostOnce, 0);
+    m.properties.topic_alias = Some(1);
+    t.send(p, &Packet::Publish(m));
+    let got = publishes(t.take(s));
+    assert_eq!(got.len(), 2);
+    assert!(got
+        .iter()
+        .all(|p| p.topic == "alias/a" && p.properties.topic_alias.is_none()));
+    // An alias with no mapping: Protocol Error; above the maximum: 0x94.
+    let mut m = publish("", "3", QoS::AtMostOnce, 0);
+    m.properties.topic_alias = Some(2);
+    t.send(p, &Packet::Publish(m));
+    match t.take(p).as_slice() {
+        [Packet::Disconnect(d)] => assert_eq!(d.reason_code, ReasonCode::PROTOCOL_ERROR),
+        other => panic!("{other:?}"),
+    }
+    let p = t.client(V5, "p2", true, 0);
+    let mut m = publish("alias/a", "4", QoS::AtMostOnce, 0);
+    m.properties.topic_alias = Some(3);
+    t.send(p, &Packet::Publish(m));
+    match t.take(p).as_slice() {
+        [Packet::Disconnect(d)] => assert_eq!(d.reason_code, ReasonCode::TOPIC_ALIAS_INVALID),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn outbound_topic_aliases_stay_within_the_clients_maximum() {
+    let mut t = broker();
+    let mut c = connect("s", true);
+    c.properties.topic_alias_maximum = Some(1);
+    let (s, _) = t.connect(V5, c);
+    sub_ok(&mut t, s, "t/#", QoS::AtMostOnce);
+    let plain = t.client(V5, "plain", true, 0);
+    sub_ok(&mut t, plain, "t/#", QoS::AtMostOnce);
+    let p = t.client(V5, "p", true, 0);
+    for topic in ["t/a", "t/a", "t/b", "t/a"] {
+        t.send(
+            p,
+            &Packet::Publish(publish(topic, topic, QoS::AtMostOnce, 0)),
+        );
+    }
+    let got: Vec<(String, Option<u16>)> = publishes(t.take(s))
+        .into_iter()
+        .map(|p| (p.topic.to_string(), p.properties.topic_alias))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("t/a".into(), Some(1)),
+            ("".into(), Some(1)),
+            ("t/b".into(), None),
+            ("".into(), Some(1))
+        ]
+    );
+    // 5.0 [MQTT-3.1.2-27]: none for a client without a Topic Alias Maximum.
+    assert!(publishes(t.take(plain))
+        .iter()
+        .all(|p| p.properties.topic_alias.is_none()));
+}
+
+#[test]
+fn queue_limit_bounds_memory() {
+    let mut t = broker_with(|c| c.max_queued_messages = 3);
+    let s = t.client(V5, "s", false, 100);
+    sub_ok(&mut t, s, "l", QoS::AtLeastOnce);
+    t.drop_conn(s);
+    let p = t.client(V5, "p", true, 0);
+    for i in 0..10 {
+        t.send(
+            p,
+            &Packet::Publish(publish("l", &i.to_string(), QoS::AtLeastOnce, i + 1)),
+        );
+    }
+    assert_eq!(t.broker.stats().queued, 3);
+    assert_eq!(t.broker.stats().dropped, 7);
+    let (s, _) = t.connect(V5, connect("s", false));
+    assert_eq!(payloads(t.take(s)), ["0", "1", "2"]);
+}
