@@ -3,11 +3,31 @@
 //! The MQTT conformance runner and tools behind the `touchstone` command.
 //!
 //! * [`cli`]: the command line (clap definitions and one module per subcommand).
-//! * [`stream`]: decoding a whole byte stream into packets, with offsets counted from the start
-//!   of the stream.
-//! * [`json`]: the JSON forms the tools print and read besides the packets themselves (which
-//!   serialize with their own serde derive).
+//! * [`stream`], [`json`]: decoding byte streams, and the JSON the tools print.
+//! * The runner: [`target`] URLs, [`tls`], [`transport`] (TCP, TLS, WebSocket), the scripted
+//!   [`client`] and its [`expect`] patterns, the [`case`] model and the [`context`] a case body
+//!   scripts with, [`capabilities`], [`profile`]s, the [`runner`], [`outcome`]s, [`report`]s,
+//!   the [`transcript`], and [`coverage`] against the embedded [`spec`] index.
+//! * [`cases`]: the catalogue, one module per area.
 
+pub mod capabilities;
+pub mod case;
+pub mod cases;
 pub mod cli;
+pub mod client;
+pub mod context;
+pub mod embedded;
+pub mod coverage;
+pub mod expect;
 pub mod json;
+pub mod outcome;
+pub mod profile;
+pub mod report;
+pub mod runner;
+pub mod spec;
 pub mod stream;
+pub mod summary;
+pub mod target;
+pub mod tls;
+pub mod transcript;
+pub mod transport;

@@ -1,8 +1,12 @@
 //! The command line: clap definitions, exit status, and one module per subcommand.
 
+pub mod broker;
+pub mod coverage;
 pub mod decode;
 pub mod encode;
 pub mod input;
+pub mod list;
+pub mod run;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -32,7 +36,42 @@ pub enum Command {
     /// Encode MQTT packets from JSON (as `decode` prints them) into hex.
     #[command(long_about = ENCODE_ABOUT, after_long_help = ENCODE_AFTER_HELP)]
     Encode(EncodeArgs),
+    /// Run the conformance cases against a broker.
+    #[command(long_about = RUN_ABOUT, after_long_help = RUN_AFTER_HELP)]
+    Run(Box<run::RunArgs>),
+    /// List the conformance cases.
+    List(list::ListArgs),
+    /// Show which broker-wire statements of the specification the cases check.
+    Coverage(coverage::CoverageArgs),
+    /// Run the reference broker until interrupted.
+    Broker(broker::BrokerArgs),
 }
+
+const RUN_ABOUT: &str = "Run the conformance cases against a broker.\n\n\
+        Each case scripts one or more clients against the target and checks what the \
+        specification fixes, citing the normative statements it checks. Cases run concurrently, \
+        each under a deadline, with client ids and topics unique to the run; retained messages \
+        and sessions a case leaves are cleaned up after it.";
+
+const RUN_AFTER_HELP: &str = "\
+Outcomes:
+  pass, fail (expected vs got, with the transcript), skip (the target lacks a capability the
+  case needs), error (could not connect, the target hung, a case bug), expected_fail (the
+  profile lists the failure as a known deviation), unexpected_pass (listed, but passed).
+
+Exit status:
+  0  nothing failed or errored, and no unexpected pass (expected failures are fine)
+  1  some case failed, errored, or passed unexpectedly
+  2  usage error: no or bad --target, bad profile, bad flags
+
+Credentials:
+  --username / --password, or TOUCHSTONE_USERNAME / TOUCHSTONE_PASSWORD.
+
+Examples:
+  touchstone run --target mqtt://127.0.0.1:1883
+  touchstone run --target mqtt://127.0.0.1:1883 --protocol 5 --filter 'retain.*'
+  touchstone run --target mqtts://broker:8883 --ca-file ca.pem --format junit --output report.xml
+  touchstone run --target ws://127.0.0.1:8080/mqtt --profile profiles/mosquitto.toml";
 
 /// The protocol version option shared by the subcommands.
 #[derive(Debug, Clone, Args)]
@@ -185,7 +224,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let stdin_is_terminal = stdin.is_terminal();
     let mut stdin = stdin.lock();
     let mut stdout = io::BufWriter::new(io::stdout().lock());
-    let mut stderr = io::stderr().lock();
+    // Not locked for the whole command: the live progress view writes to standard error from
+    // its own thread.
+    let mut stderr = io::stderr();
     let mut io = Io {
         stdin: &mut stdin,
         stdin_is_terminal,
@@ -200,6 +241,10 @@ pub fn run_with(cli: &Cli, io: &mut Io<'_>) -> Status {
     let status = match &cli.command {
         Command::Decode(args) => decode::run(args, io),
         Command::Encode(args) => encode::run(args, io),
+        Command::Run(args) => run::run(args, io),
+        Command::List(args) => list::run(args, io),
+        Command::Coverage(args) => coverage::run(args, io),
+        Command::Broker(args) => broker::run(args, io),
     };
     match io.stdout.flush() {
         Ok(()) => status,

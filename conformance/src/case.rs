@@ -1,0 +1,170 @@
+//! The case model: a case's metadata and body, and what a body returns.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+use touchstone_codec::{Protocol, Statement};
+
+use crate::capabilities::Capability;
+use crate::context::Test;
+use crate::transport::TransportError;
+
+/// A boxed, sendable future (what a case body returns).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A case body: `|t| Box::pin(my_case(t))` for `async fn my_case(t: &mut Test) -> Verdict`.
+pub type Body = for<'a> fn(&'a mut Test) -> BoxFuture<'a, Verdict>;
+
+/// What a case body returns: `Ok(())` is a pass.
+pub type Verdict = Result<(), CaseError>;
+
+/// Both 3.1.1 and 5.0.
+pub const BOTH: &[Protocol] = &[Protocol::V3_1_1, Protocol::V5];
+/// 3.1.1 only.
+pub const V311: &[Protocol] = &[Protocol::V3_1_1];
+/// 5.0 only.
+pub const V5: &[Protocol] = &[Protocol::V5];
+
+/// A 3.1.1 normative statement.
+pub const fn v311(id: &'static str) -> Statement {
+    Statement::v311(id)
+}
+
+/// A 5.0 normative statement.
+pub const fn v5(id: &'static str) -> Statement {
+    Statement::v5(id)
+}
+
+/// A conformance case: metadata and an async body that scripts the exchange.
+///
+/// ```ignore
+/// pub(crate) const CLEAR: Case = Case {
+///     id: "retain.clear-with-empty-payload",
+///     title: "An empty retained PUBLISH clears the topic's retained message",
+///     protocols: BOTH,
+///     statements: &[v311("MQTT-3.3.1-10"), v5("MQTT-3.3.1-6")],
+///     requires: &[Capability::Retain],
+///     body: |t| Box::pin(clear(t)),
+/// };
+/// ```
+#[derive(Clone, Copy)]
+pub struct Case {
+    /// Stable id, `area.what-is-checked` (lower case, dashes).
+    pub id: &'static str,
+    /// One line saying what is checked.
+    pub title: &'static str,
+    /// The protocol versions the case runs for.
+    pub protocols: &'static [Protocol],
+    /// The normative statements checked, each with its version; a case run for one version
+    /// checks the statements of that version.
+    pub statements: &'static [Statement],
+    /// What the target must support for the case to be meaningful (otherwise: skip).
+    pub requires: &'static [Capability],
+    /// The script.
+    pub body: Body,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("id", &self.id)
+            .field("protocols", &self.protocols)
+            .field("statements", &self.statements)
+            .field("requires", &self.requires)
+            .finish()
+    }
+}
+
+impl Case {
+    /// The area: the id up to the first dot.
+    pub fn area(&self) -> &'static str {
+        self.id.split('.').next().unwrap_or(self.id)
+    }
+
+    /// The statements this case checks for `protocol`.
+    pub fn statements_for(&self, protocol: Protocol) -> Vec<Statement> {
+        self.statements
+            .iter()
+            .filter(|s| s.version == protocol.spec())
+            .copied()
+            .collect()
+    }
+
+    /// True if the case runs for `protocol`.
+    pub fn runs_for(&self, protocol: Protocol) -> bool {
+        self.protocols.contains(&protocol)
+    }
+}
+
+/// A failed expectation: what the specification requires and what came instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// What was expected, e.g. `PUBLISH "t/x" q1 retain`.
+    pub expected: String,
+    /// What came, e.g. `PUBLISH "t/x" q1` or `nothing within 5.0 s`.
+    pub got: String,
+    /// The statements this particular expectation checks (in addition to the case's), such
+    /// as those a decode error of the server's bytes cites.
+    pub statements: Vec<Statement>,
+}
+
+/// Why a case body stopped before the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseError {
+    /// The target broke a rule.
+    Fail(Box<Failure>),
+    /// The case does not apply to this target (the reason says why).
+    Skip(String),
+    /// The harness or the target had trouble that says nothing about conformance (could not
+    /// connect, a bug in the case).
+    Error(String),
+}
+
+impl CaseError {
+    /// A failure.
+    pub fn fail(expected: impl Into<String>, got: impl Into<String>) -> CaseError {
+        CaseError::Fail(Box::new(Failure {
+            expected: expected.into(),
+            got: got.into(),
+            statements: Vec::new(),
+        }))
+    }
+
+    /// The same error, a failure citing `statements` too.
+    #[must_use]
+    pub fn because(mut self, statements: &[Statement]) -> CaseError {
+        if let CaseError::Fail(f) = &mut self {
+            for s in statements {
+                if !f.statements.contains(s) {
+                    f.statements.push(*s);
+                }
+            }
+        }
+        self
+    }
+}
+
+impl From<TransportError> for CaseError {
+    fn from(e: TransportError) -> Self {
+        CaseError::Error(e.0)
+    }
+}
+
+/// Fails with `expected` / `got` unless `condition` holds.
+pub fn check(
+    condition: bool,
+    expected: impl Into<String>,
+    got: impl FnOnce() -> String,
+) -> Verdict {
+    if condition {
+        Ok(())
+    } else {
+        Err(CaseError::fail(expected, got()))
+    }
+}
+
+/// Skips the case with `reason`.
+pub fn skip(reason: impl Into<String>) -> CaseError {
+    CaseError::Skip(reason.into())
+}

@@ -1,0 +1,85 @@
+//! What case files import: `use super::prelude::*;`.
+
+// A prelude offers more than each file uses.
+#![allow(unused_imports)]
+
+pub use std::time::Duration;
+
+pub use bytes::Bytes;
+pub use touchstone_codec::raw::Frame;
+pub use touchstone_codec::{
+    decode_slice, Packet, PacketId, Protocol, Publish, QoS, ReasonCode, RetainHandling,
+};
+
+pub use crate::capabilities::Capability::{self, *};
+pub use crate::case::{check, skip, v311, v5, Case, CaseError, Verdict, BOTH, V311, V5};
+pub use crate::context::Test;
+pub use crate::expect::{
+    any_publish, connack, disconnect, pingresp, puback, pubcomp, publish, publish_under, pubrec,
+    pubrel, suback, unsuback, Pattern,
+};
+pub use crate::summary;
+
+/// QoS 0.
+pub const Q0: QoS = QoS::AtMostOnce;
+/// QoS 1.
+pub const Q1: QoS = QoS::AtLeastOnce;
+/// QoS 2.
+pub const Q2: QoS = QoS::ExactlyOnce;
+
+/// `statement_v311` when running 3.1.1, `statement_v5` when running 5.0: for expectations whose
+/// statement has a different id in each version.
+pub fn cite(
+    t: &Test,
+    v311_id: &'static str,
+    v5_id: &'static str,
+) -> [touchstone_codec::Statement; 1] {
+    if t.is_v5() {
+        [v5(v5_id)]
+    } else {
+        [v311(v311_id)]
+    }
+}
+
+/// Several statements per version, picked for the version running.
+pub fn cite_all(
+    t: &Test,
+    v311_ids: &[&'static str],
+    v5_ids: &[&'static str],
+) -> Vec<touchstone_codec::Statement> {
+    if t.is_v5() {
+        v5_ids.iter().map(|id| v5(id)).collect()
+    } else {
+        v311_ids.iter().map(|id| v311(id)).collect()
+    }
+}
+
+/// Skips unless `granted` reaches `wanted` (a server may grant less than requested).
+pub fn need_granted(granted: &[QoS], wanted: QoS) -> Verdict {
+    match granted.first() {
+        Some(g) if *g >= wanted => Ok(()),
+        Some(g) => Err(skip(format!(
+            "the server granted QoS {} for a QoS {} subscription (allowed), so QoS {} delivery cannot be checked",
+            g.as_u8(),
+            wanted.as_u8(),
+            wanted.as_u8()
+        ))),
+        None => Err(CaseError::Error("SUBACK without codes".into())),
+    }
+}
+
+/// The Keep Alive the server enforces for `client`: 5.0 Server Keep Alive if the CONNACK set
+/// one (5.0 MQTT-3.2.2-22: otherwise the client's own), else `requested`.
+pub fn effective_keep_alive(client: &crate::client::Client, requested: u16) -> u16 {
+    client
+        .connack()
+        .and_then(|a| a.properties.server_keep_alive)
+        .unwrap_or(requested)
+}
+
+/// How long a server may take to close a silent connection with Keep Alive `seconds`: one and a
+/// half times it (3.1.1 MQTT-3.1.2-24, 5.0 MQTT-3.1.2-22), plus the profile's timer slack and
+/// half a second for the network.
+pub fn keep_alive_limit(t: &Test, seconds: u16) -> Duration {
+    Duration::from_secs_f64(1.5 * f64::from(seconds)) + t.slack() + Duration::from_millis(500)
+}

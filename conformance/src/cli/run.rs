@@ -1,0 +1,442 @@
+//! `touchstone run`: runs the conformance cases against a target.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::{Args, ValueEnum};
+use touchstone_codec::Protocol;
+
+use super::{fail, Io, Status};
+use crate::cases;
+use crate::context::{Credentials, Timing};
+use crate::embedded::{self, Embedded};
+use crate::profile::Profile;
+use crate::report::{self, shell_quote, Rerun};
+use crate::runner::{self, Progress, Quiet, RunConfig};
+use crate::target::Target;
+use crate::tls::TlsOptions;
+use crate::transport::Connector;
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    /// Human-readable, with live progress.
+    Pretty,
+    /// The full record as JSON.
+    Json,
+    /// JUnit XML for CI.
+    Junit,
+    /// Markdown.
+    Markdown,
+}
+
+/// Arguments of `touchstone run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The broker: mqtt://HOST[:PORT] (1883), mqtts:// (8883), ws://HOST[:PORT]/PATH (80),
+    /// wss:// (443).
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// Protocol versions to run: 3.1.1, 5 or all.
+    #[arg(short, long, value_name = "VERSION", default_value = "all")]
+    pub protocol: String,
+
+    /// Run only the cases whose id contains PATTERN, or matches it as a glob (`retain.*`);
+    /// repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Vec<String>,
+
+    /// --filter patterns are exact case ids.
+    #[arg(long)]
+    pub exact: bool,
+
+    /// Broker profile (TOML): capabilities, timer slack, known deviations.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value = "pretty")]
+    pub format: RunFormat,
+
+    /// Write the report to FILE (the pretty view still goes to the terminal).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// How many cases run at once.
+    #[arg(short, long, value_name = "N", default_value_t = 16)]
+    pub jobs: usize,
+
+    /// User name for CONNECT (default: $TOUCHSTONE_USERNAME).
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+
+    /// Password for CONNECT (default: $TOUCHSTONE_PASSWORD).
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<String>,
+
+    /// A listener of the same broker that requires the user name and password: enables the
+    /// authentication cases.
+    #[arg(long, value_name = "URL")]
+    pub auth_target: Option<String>,
+
+    /// PEM file of the CAs to trust for mqtts:// and wss:// (default: the public web roots).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// PEM file of a client certificate (with --key).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// PEM file of the client certificate's private key (with --cert).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Accept any server certificate (test brokers with self-signed certificates).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Extra seconds allowed on spec timers such as keep alive (overrides the profile).
+    #[arg(long, value_name = "SECONDS")]
+    pub timer_slack: Option<f64>,
+
+    /// The most one case may take, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub case_timeout: f64,
+
+    /// Set when the target is the embedded reference broker (reruns then omit `--target`).
+    #[arg(skip)]
+    pub embedded: bool,
+}
+
+/// The target to run against: `--target`, or what to do without one. The one place that
+/// decides the default target.
+pub fn default_target(args: &RunArgs) -> Result<Target, String> {
+    match &args.target {
+        Some(url) => Target::parse(url).map_err(|e| e.to_string()),
+        None => Err("a target is needed: touchstone run --target mqtt://HOST:PORT (or mqtts://, ws://, wss://), \
+             or no --target at all for the embedded reference broker"
+            .to_string()),
+    }
+}
+
+/// The versions `--protocol` names.
+pub fn parse_protocols(s: &str) -> Result<Vec<Protocol>, String> {
+    match s.trim() {
+        "all" => Ok(vec![Protocol::V3_1_1, Protocol::V5]),
+        other => match other.parse::<Protocol>() {
+            Ok(p @ (Protocol::V3_1_1 | Protocol::V5)) => Ok(vec![p]),
+            Ok(Protocol::V3_1) => {
+                Err("--protocol 3.1 has no cases yet: use 3.1.1, 5 or all".into())
+            }
+            Err(e) => Err(format!("--protocol: {e}; use 3.1.1, 5 or all")),
+        },
+    }
+}
+
+fn seconds(flag: &str, v: f64, max: f64) -> Result<Duration, String> {
+    if v.is_finite() && (0.0..=max).contains(&v) {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!(
+            "{flag} {v}: give a number of seconds from 0 to {max}"
+        ))
+    }
+}
+
+fn env_or(flag: &Option<String>, var: &str) -> Option<String> {
+    flag.clone()
+        .or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
+}
+
+/// Everything checked before the run: a configuration, or a usage error.
+pub fn config(args: &RunArgs) -> Result<(RunConfig, Rerun), String> {
+    let target = default_target(args)?;
+    let protocols = parse_protocols(&args.protocol)?;
+    if args.jobs == 0 {
+        return Err("--jobs must be at least 1".into());
+    }
+    let catalogue = cases::catalogue();
+    let profile = match &args.profile {
+        Some(path) => Profile::load(path, &catalogue).map_err(|e| e.to_string())?,
+        None => Profile::default(),
+    };
+    let tls = TlsOptions {
+        ca_file: args.ca_file.clone(),
+        cert: args.cert.clone(),
+        key: args.key.clone(),
+        insecure: args.insecure,
+    };
+    let connector = Connector::new(target.clone(), &tls).map_err(|e| e.to_string())?;
+    let auth_connector = match &args.auth_target {
+        Some(url) => {
+            let t = Target::parse(url).map_err(|e| format!("--auth-target: {e}"))?;
+            let tls_for_auth = if t.scheme.is_tls() {
+                tls.clone()
+            } else {
+                TlsOptions::default()
+            };
+            Some(Connector::new(t, &tls_for_auth).map_err(|e| format!("--auth-target: {e}"))?)
+        }
+        None => None,
+    };
+    let username = env_or(&args.username, "TOUCHSTONE_USERNAME");
+    let password = env_or(&args.password, "TOUCHSTONE_PASSWORD");
+    if password.is_some() && username.is_none() && protocols.contains(&Protocol::V3_1_1) {
+        return Err(
+            "a password without a user name cannot be sent in MQTT 3.1.1: give --username (or TOUCHSTONE_USERNAME) too"
+                .into(),
+        );
+    }
+    if auth_connector.is_some() && username.is_none() {
+        return Err("--auth-target needs --username and --password (or TOUCHSTONE_USERNAME / TOUCHSTONE_PASSWORD)".into());
+    }
+    let mut timing = Timing::default();
+    if let Some(s) = profile.timer_slack {
+        timing.timer_slack = s;
+    }
+    if let Some(s) = args.timer_slack {
+        timing.timer_slack = seconds("--timer-slack", s, 60.0)?;
+    }
+    if let Some(q) = profile.quiet_period {
+        timing.quiet = q;
+    }
+    if let Some(e) = profile.expect_timeout {
+        timing.expect = e;
+    }
+    let case_deadline = seconds("--case-timeout", args.case_timeout, 3600.0)?;
+    if case_deadline < Duration::from_secs(1) {
+        return Err("--case-timeout must be at least 1 second".into());
+    }
+
+    let mut base = if args.embedded {
+        "touchstone run".to_string()
+    } else {
+        format!(
+            "touchstone run --target {}",
+            shell_quote(&target.to_string())
+        )
+    };
+    if let Some(p) = &args.profile {
+        base += &format!(" --profile {}", shell_quote(&p.display().to_string()));
+    }
+    if let Some(a) = args.auth_target.as_ref().filter(|_| !args.embedded) {
+        base += &format!(" --auth-target {}", shell_quote(a));
+    }
+    for (flag, v) in [
+        ("--ca-file", &args.ca_file),
+        ("--cert", &args.cert),
+        ("--key", &args.key),
+    ] {
+        if let Some(v) = v {
+            base += &format!(" {flag} {}", shell_quote(&v.display().to_string()));
+        }
+    }
+    if args.insecure {
+        base += " --insecure";
+    }
+    if let Some(s) = args.timer_slack {
+        base += &format!(" --timer-slack {s}");
+    }
+    Ok((
+        RunConfig {
+            connector,
+            auth_connector,
+            credentials: Credentials {
+                username,
+                password: password.map(Bytes::from),
+            },
+            protocols,
+            filters: args.filter.clone(),
+            exact: args.exact,
+            profile,
+            jobs: args.jobs,
+            timing,
+            case_deadline,
+        },
+        Rerun { base },
+    ))
+}
+
+/// Runs `touchstone run`.
+pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Status {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(io, format_args!("cannot start the async runtime: {e}")),
+    };
+    // No --target: the embedded reference broker is the target (and the authentication
+    // target), started here and stopped when the run is over.
+    if args.target.is_none() {
+        let embedded = match runtime.block_on(Embedded::start()) {
+            Ok(e) => e,
+            Err(e) => return fail(io, format_args!("{e}")),
+        };
+        let mut with_target = args.clone();
+        with_target.target = Some(embedded.target());
+        with_target.embedded = true;
+        if with_target.auth_target.is_none() && with_target.username.is_none() {
+            with_target.auth_target = Some(embedded.auth_target());
+            with_target.username = Some(embedded::USER.to_string());
+            with_target.password = Some(embedded::PASSWORD.to_string());
+        }
+        let status = run_against(&with_target, io, &runtime);
+        runtime.block_on(embedded.shutdown());
+        return status;
+    }
+    run_against(args, io, &runtime)
+}
+
+fn run_against(args: &RunArgs, io: &mut Io<'_>, runtime: &tokio::runtime::Runtime) -> Status {
+    let (config, rerun) = match config(args) {
+        Ok(c) => c,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
+    let catalogue = cases::catalogue();
+    let selected = runner::select(&catalogue, &config.protocols, &config.filters, config.exact);
+    if selected.is_empty() {
+        return fail(
+            io,
+            format_args!(
+                "no case matches --filter {:?} for MQTT {}: see `touchstone list`",
+                config.filters,
+                config
+                    .protocols
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        );
+    }
+    // Live progress only when the pretty view is what the terminal shows.
+    let progress: Arc<dyn Progress> = if args.format == RunFormat::Pretty || args.output.is_some() {
+        Arc::new(report::pretty::Live::new())
+    } else {
+        Arc::new(Quiet)
+    };
+    let report = runtime.block_on(runner::run(config, &catalogue, progress));
+    let rendered = match args.format {
+        RunFormat::Pretty => Ok(report::pretty::render(&report, &rerun)),
+        RunFormat::Json => Ok(report::json::render(&report, &rerun)),
+        RunFormat::Junit => report::junit::render(&report, &rerun),
+        RunFormat::Markdown => Ok(report::markdown::render(&report, &rerun)),
+    };
+    let rendered = match rendered {
+        Ok(r) => r,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, rendered.as_bytes()) {
+                return fail(io, format_args!("cannot write {}: {e}", path.display()));
+            }
+            let pretty = report::pretty::render(&report, &rerun);
+            if let Err(e) = io.stdout.write_all(pretty.as_bytes()) {
+                return super::output_error(io, &e, Status::Failure);
+            }
+            let _ = writeln!(
+                io.stdout,
+                "report ({:?}) written to {}",
+                args.format,
+                path.display()
+            );
+        }
+        None => {
+            if let Err(e) = io.stdout.write_all(rendered.as_bytes()) {
+                return super::output_error(io, &e, Status::Failure);
+            }
+        }
+    }
+    if report.ok() {
+        Status::Success
+    } else {
+        Status::Invalid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(target: Option<&str>) -> RunArgs {
+        RunArgs {
+            target: target.map(String::from),
+            protocol: "all".into(),
+            filter: vec![],
+            exact: false,
+            profile: None,
+            format: RunFormat::Pretty,
+            output: None,
+            jobs: 4,
+            username: None,
+            password: None,
+            auth_target: None,
+            ca_file: None,
+            cert: None,
+            key: None,
+            insecure: false,
+            timer_slack: None,
+            case_timeout: 30.0,
+            embedded: false,
+        }
+    }
+
+    #[test]
+    fn no_target_is_a_clear_usage_error() {
+        let e = config(&args(None)).unwrap_err();
+        assert!(e.starts_with("a target is needed"), "{e}");
+    }
+
+    #[test]
+    fn bad_flags_are_explained() {
+        assert!(config(&args(Some("http://x")))
+            .unwrap_err()
+            .contains("not supported"));
+        let mut a = args(Some("mqtt://127.0.0.1:1"));
+        a.protocol = "4.2".into();
+        assert!(config(&a).unwrap_err().contains("--protocol"));
+        let mut a = args(Some("mqtt://127.0.0.1:1"));
+        a.insecure = true;
+        assert!(config(&a)
+            .unwrap_err()
+            .contains("need an mqtts:// or wss://"));
+        let mut a = args(Some("mqtt://127.0.0.1:1"));
+        a.jobs = 0;
+        assert!(config(&a).unwrap_err().contains("--jobs"));
+        let mut a = args(Some("mqtt://127.0.0.1:1"));
+        a.timer_slack = Some(-3.0);
+        assert!(config(&a).unwrap_err().contains("--timer-slack"));
+        let mut a = args(Some("mqtt://127.0.0.1:1"));
+        a.auth_target = Some("mqtt://127.0.0.1:2".into());
+        assert!(config(&a).unwrap_err().contains("--auth-target needs"));
+        let mut a = args(Some("mqtt://127.0.0.1:1"));
+        a.profile = Some("/nonexistent/profile.toml".into());
+        assert!(config(&a).unwrap_err().contains("cannot read"));
+    }
+
+    #[test]
+    fn rerun_command_names_the_case() {
+        let dir = std::env::temp_dir().join(format!("touchstone-rerun-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let profile = dir.join("p.toml");
+        std::fs::write(&profile, "timer_slack = 1\n").unwrap();
+        let mut a = args(Some("mqtt://127.0.0.1:1883"));
+        a.profile = Some(profile.clone());
+        let (config, rerun) = config(&a).unwrap();
+        assert_eq!(config.timing.timer_slack, Duration::from_secs(1));
+        assert_eq!(
+            rerun.base,
+            format!(
+                "touchstone run --target mqtt://127.0.0.1:1883 --profile {}",
+                profile.display()
+            )
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,738 @@
+//! The scripted test client: connects, sends packets (checked, unchecked or raw bytes),
+//! receives with the strict codec, and records everything in the case's transcript.
+//!
+//! Nothing happens behind the case's back: no automatic PINGREQ, acknowledgement or retry, so
+//! the transcript is exactly the exchange the case scripted.
+
+mod expectation;
+mod publish;
+mod subscribe;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::time::Instant;
+use touchstone_codec::properties::{ConnectProperties, WillProperties};
+use touchstone_codec::{
+    decode_slice, ConnAck, Connect, DecodeError, Decoder, Disconnect, FixedHeader, Packet,
+    PacketId, Protocol, PubAck, PubComp, PubRec, Publish, QoS, ReasonCode, Str, Will,
+    MAX_PACKET_SIZE,
+};
+
+pub use expectation::{CloseExpectation, Closed, Expectation, RawRead};
+pub use publish::PublishBuilder;
+pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
+
+use crate::case::{CaseError, Failure};
+use crate::context::CaseShared;
+use crate::expect::{connack, pingresp, pubrel};
+use crate::summary;
+use crate::transcript::Direction;
+use crate::transport::{CloseKind, Received, Transport};
+
+/// A client being configured: `t.client("a").clean_start(false).keep_alive(2).connect()`.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    shared: Arc<CaseShared>,
+    name: String,
+    connect: Connect,
+    credentials: bool,
+    auth_listener: bool,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("name", &self.name)
+            .field("connect", &self.connect)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(shared: Arc<CaseShared>, name: &str) -> Self {
+        let client_id = shared.client_id(name);
+        ClientBuilder {
+            shared,
+            name: name.to_string(),
+            connect: Connect {
+                clean_start: true,
+                keep_alive: 60,
+                client_id: client_id.into(),
+                ..Connect::default()
+            },
+            credentials: true,
+            auth_listener: false,
+        }
+    }
+
+    /// Uses `id` as the Client Identifier instead of the generated one.
+    pub fn client_id(mut self, id: impl Into<Str>) -> Self {
+        self.connect.client_id = id.into();
+        self
+    }
+
+    /// Clean Session (3.1.1) / Clean Start (5.0); the default is true.
+    pub fn clean_start(mut self, clean: bool) -> Self {
+        self.connect.clean_start = clean;
+        self
+    }
+
+    /// A session that outlives the connection: Clean Session / Clean Start 0 and, in 5.0, a
+    /// Session Expiry Interval of 300 s. The run removes it after the case.
+    pub fn persistent_session(mut self) -> Self {
+        self.connect.clean_start = false;
+        if self.shared.protocol.is_v5() {
+            self.connect.properties.session_expiry_interval = Some(300);
+        }
+        self
+    }
+
+    /// Keep Alive in seconds; the default is 60.
+    pub fn keep_alive(mut self, seconds: u16) -> Self {
+        self.connect.keep_alive = seconds;
+        self
+    }
+
+    /// A Will Message (QoS 0, not retained unless changed with [`ClientBuilder::will_qos`] and
+    /// [`ClientBuilder::will_retain`]).
+    pub fn will(mut self, topic: &str, payload: impl AsRef<[u8]>) -> Self {
+        self.connect.will = Some(Will {
+            topic: topic.into(),
+            payload: Bytes::copy_from_slice(payload.as_ref()),
+            ..Will::default()
+        });
+        self
+    }
+
+    /// The Will QoS (after [`ClientBuilder::will`]).
+    pub fn will_qos(mut self, qos: QoS) -> Self {
+        if let Some(w) = &mut self.connect.will {
+            w.qos = qos;
+        }
+        self
+    }
+
+    /// Will Retain 1 (after [`ClientBuilder::will`]).
+    pub fn will_retain(mut self) -> Self {
+        if let Some(w) = &mut self.connect.will {
+            w.retain = true;
+        }
+        self
+    }
+
+    /// Sets 5.0 Will Properties (after [`ClientBuilder::will`]).
+    pub fn will_properties(mut self, f: impl FnOnce(&mut WillProperties)) -> Self {
+        if let Some(w) = &mut self.connect.will {
+            f(&mut w.properties);
+        }
+        self
+    }
+
+    /// Sets 5.0 CONNECT properties.
+    pub fn properties(mut self, f: impl FnOnce(&mut ConnectProperties)) -> Self {
+        f(&mut self.connect.properties);
+        self
+    }
+
+    /// Uses this User Name instead of the run's.
+    pub fn username(mut self, name: &str) -> Self {
+        self.connect.username = Some(name.into());
+        self.credentials = false;
+        self
+    }
+
+    /// Uses this Password instead of the run's (with the run's User Name unless set).
+    pub fn password(mut self, password: impl AsRef<[u8]>) -> Self {
+        if self.credentials {
+            self.connect.username = self
+                .shared
+                .run
+                .credentials
+                .username
+                .as_deref()
+                .map(Str::from);
+        }
+        self.connect.password = Some(Bytes::copy_from_slice(password.as_ref()));
+        self.credentials = false;
+        self
+    }
+
+    /// Sends no User Name or Password, whatever the run has.
+    pub fn no_credentials(mut self) -> Self {
+        self.connect.username = None;
+        self.connect.password = None;
+        self.credentials = false;
+        self
+    }
+
+    /// Connects to the run's authentication listener instead of the target (the case must
+    /// require [`crate::capabilities::Capability::Authentication`]).
+    pub fn auth_listener(mut self) -> Self {
+        self.auth_listener = true;
+        self
+    }
+
+    /// The CONNECT this builder sends.
+    pub fn connect_packet(&self) -> Connect {
+        let mut c = self.connect.clone();
+        if self.credentials {
+            let creds = &self.shared.run.credentials;
+            c.username = creds.username.as_deref().map(Str::from);
+            c.password = creds.password.clone();
+        }
+        c
+    }
+
+    /// Opens the network connection only (nothing is sent).
+    pub async fn open(self) -> Result<Client, CaseError> {
+        let run = &self.shared.run;
+        let connector = if self.auth_listener {
+            match &run.auth_listener {
+                Some(a) => &a.connector,
+                None => {
+                    return Err(CaseError::Skip(
+                        "the run has no authentication listener (--auth-target)".into(),
+                    ))
+                }
+            }
+        } else {
+            &run.connector
+        };
+        let label = self.shared.connection_label(&self.name);
+        let transcript = &self.shared.transcript;
+        let transport = match connector.connect(run.timing.connect).await {
+            Ok(t) => t,
+            Err(e) => {
+                transcript.event(&label, format!("cannot connect: {e}"));
+                return Err(CaseError::Error(e.0));
+            }
+        };
+        transcript.event(&label, format!("connected to {}", connector.target()));
+        let protocol = self.shared.protocol;
+        Ok(Client {
+            shared: self.shared.clone(),
+            builder: self,
+            label,
+            protocol,
+            decoder: Decoder::new(protocol),
+            transport,
+            buf: BytesMut::new(),
+            inbox: VecDeque::new(),
+            closed: None,
+            broken: None,
+            next_packet_id: 0,
+            connack: None,
+        })
+    }
+
+    /// Opens the connection and sends CONNECT, without waiting for CONNACK.
+    pub async fn send_connect(self) -> Result<Client, CaseError> {
+        let packet = self.connect_packet();
+        let keeps_session = !packet.clean_start
+            && (!self.shared.protocol.is_v5()
+                || packet.properties.session_expiry_interval.unwrap_or(0) > 0);
+        if keeps_session {
+            self.shared
+                .session_kept(packet.client_id.as_str(), self.auth_listener);
+        }
+        if let Some(w) = &packet.will {
+            if w.retain {
+                self.shared.retained_set(w.topic.as_str(), true);
+            }
+        }
+        let mut client = self.open().await?;
+        client.send(Packet::Connect(Box::new(packet))).await?;
+        Ok(client)
+    }
+
+    /// Connects: sends CONNECT and expects CONNACK with code 0 (3.1.1 MQTT-3.2.0-1 and
+    /// MQTT-3.1.4-4; 5.0 MQTT-3.2.0-1 and MQTT-3.1.4-5: CONNACK is the first packet).
+    pub async fn connect(self) -> Result<Client, CaseError> {
+        let mut client = self.send_connect().await?;
+        client.expect_connack_first().await?;
+        Ok(client)
+    }
+}
+
+/// What the next read gave.
+pub(crate) enum Event {
+    Packet(Packet),
+    Closed(CloseKind),
+    Timeout,
+}
+
+/// A connected test client.
+pub struct Client {
+    shared: Arc<CaseShared>,
+    builder: ClientBuilder,
+    label: String,
+    protocol: Protocol,
+    decoder: Decoder,
+    transport: Transport,
+    buf: BytesMut,
+    inbox: VecDeque<Packet>,
+    closed: Option<CloseKind>,
+    broken: Option<Failure>,
+    next_packet_id: u16,
+    connack: Option<ConnAck>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("label", &self.label)
+            .field("closed", &self.closed)
+            .finish()
+    }
+}
+
+impl Client {
+    /// The name in the transcript (`a`, `a#2` for the second connection).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The Client Identifier sent in CONNECT.
+    pub fn client_id(&self) -> &str {
+        self.builder.connect.client_id.as_str()
+    }
+
+    /// The protocol version.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// The CONNACK received by [`ClientBuilder::connect`].
+    pub fn connack(&self) -> Option<&ConnAck> {
+        self.connack.as_ref()
+    }
+
+    /// A builder for a new connection with the same settings (same client id); this
+    /// connection is dropped without DISCONNECT.
+    pub fn reconnect(self) -> ClientBuilder {
+        self.builder.clone()
+    }
+
+    /// The next Packet Identifier (1, 2, ... 65535, 1, ...).
+    pub fn next_packet_id(&mut self) -> PacketId {
+        self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
+        PacketId::new(self.next_packet_id).unwrap_or(PacketId::MIN)
+    }
+
+    fn fail(&self, expected: impl std::fmt::Display, got: impl Into<String>) -> CaseError {
+        CaseError::fail(format!("{}: {expected}", self.label), got)
+    }
+
+    /// Sends `packet`, checked for the protocol version (a packet that cannot be encoded is a
+    /// bug in the case: an `error` outcome).
+    pub async fn send(&mut self, packet: Packet) -> Result<(), CaseError> {
+        let bytes = packet.to_bytes(self.protocol).map_err(|e| {
+            CaseError::Error(format!(
+                "case bug: cannot encode {}: {e}",
+                summary::packet(&packet)
+            ))
+        })?;
+        self.write(bytes.freeze(), Some(packet), None).await
+    }
+
+    /// Sends `packet` without any check (invalid values go on the wire as they are).
+    pub async fn send_unchecked(&mut self, packet: Packet) -> Result<(), CaseError> {
+        let mut buf = BytesMut::new();
+        packet.encode_unchecked(self.protocol, &mut buf);
+        let note = packet
+            .check(self.protocol)
+            .err()
+            .map(|e| format!("sent unchecked: {e}"));
+        self.write(buf.freeze(), Some(packet), note).await
+    }
+
+    /// Sends arbitrary bytes (see [`touchstone_codec::raw::Frame`]).
+    pub async fn send_raw(&mut self, bytes: impl Into<Bytes>) -> Result<(), CaseError> {
+        let bytes = bytes.into();
+        let (packet, note) = match decode_slice(self.protocol, &bytes) {
+            Ok((p, n)) if n == bytes.len() => (Some(p), Some("raw bytes".to_string())),
+            Ok((p, n)) => (
+                Some(p),
+                Some(format!(
+                    "raw bytes: one packet and {} more bytes",
+                    bytes.len() - n
+                )),
+            ),
+            Err(e) => (None, Some(format!("raw bytes, not a valid packet: {e}"))),
+        };
+        self.write(bytes, packet, note).await
+    }
+
+    async fn write(
+        &mut self,
+        bytes: Bytes,
+        packet: Option<Packet>,
+        note: Option<String>,
+    ) -> Result<(), CaseError> {
+        let described = packet
+            .as_ref()
+            .map(summary::packet)
+            .unwrap_or_else(|| "raw bytes".into());
+        self.shared
+            .transcript
+            .push(&self.label, Direction::Send, bytes.clone(), packet, note);
+        if let Some(kind) = &self.closed {
+            return Err(self.fail(
+                format_args!("an open connection to send {described}"),
+                format!("the connection was already {kind}"),
+            ));
+        }
+        if let Err(e) = self.transport.send(&bytes).await {
+            self.shared.transcript.event(&self.label, e.0.clone());
+            return Err(self.fail(format_args!("an open connection to send {described}"), e.0));
+        }
+        Ok(())
+    }
+
+    /// Decodes the next whole packet from the buffer, if there is one.
+    fn try_decode(&mut self) -> Result<Option<Packet>, CaseError> {
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        let len = match FixedHeader::parse(&self.buf, self.protocol, MAX_PACKET_SIZE) {
+            Ok(Some(h)) => h.packet_len(),
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                let raw = self.buf.split().freeze();
+                return Err(self.undecodable(raw, e));
+            }
+        };
+        if self.buf.len() < len {
+            return Ok(None);
+        }
+        let raw = Bytes::copy_from_slice(&self.buf[..len]);
+        match self.decoder.decode(&mut self.buf) {
+            Ok(Some(p)) => {
+                self.shared.transcript.push(
+                    &self.label,
+                    Direction::Recv,
+                    raw,
+                    Some(p.clone()),
+                    None,
+                );
+                Ok(Some(p))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.undecodable(raw, e)),
+        }
+    }
+
+    /// The server sent bytes the strict codec rejects: a failure citing what they break.
+    fn undecodable(&mut self, raw: Bytes, e: DecodeError) -> CaseError {
+        self.shared.transcript.push(
+            &self.label,
+            Direction::Recv,
+            raw.clone(),
+            None,
+            Some(format!("not a valid MQTT {} packet: {e}", self.protocol)),
+        );
+        let failure = Failure {
+            expected: format!(
+                "{}: valid MQTT {} packets from the server",
+                self.label, self.protocol
+            ),
+            got: format!("{} ({e})", summary::hex(&raw, 32)),
+            statements: e.statements.clone(),
+        };
+        self.broken = Some(failure.clone());
+        CaseError::Fail(Box::new(failure))
+    }
+
+    /// The next packet, close or timeout.
+    pub(crate) async fn next_event(&mut self, deadline: Instant) -> Result<Event, CaseError> {
+        loop {
+            if let Some(f) = &self.broken {
+                return Err(CaseError::Fail(Box::new(f.clone())));
+            }
+            if let Some(p) = self.try_decode()? {
+                return Ok(Event::Packet(p));
+            }
+            if let Some(kind) = &self.closed {
+                return Ok(Event::Closed(kind.clone()));
+            }
+            match self.transport.recv(deadline).await {
+                Received::Data(b) => self.buf.extend_from_slice(&b),
+                Received::Timeout => return Ok(Event::Timeout),
+                Received::Closed(kind) => {
+                    if !self.buf.is_empty() {
+                        let raw = self.buf.split().freeze();
+                        self.shared.transcript.push(
+                            &self.label,
+                            Direction::Recv,
+                            raw,
+                            None,
+                            Some("the connection closed inside this packet".into()),
+                        );
+                    }
+                    self.shared.transcript.event(&self.label, kind.to_string());
+                    self.closed = Some(kind.clone());
+                    return Ok(Event::Closed(kind));
+                }
+            }
+        }
+    }
+
+    /// Packets received but not taken by any expectation yet, as a list for failure messages.
+    fn pending(&self) -> String {
+        let items: Vec<String> = self
+            .inbox
+            .iter()
+            .filter(|p| !matches!(p, Packet::PingResp))
+            .map(summary::packet)
+            .collect();
+        items.join("; ")
+    }
+
+    /// Waits for a packet matching `pattern` (default time: the run's expectation timeout).
+    pub fn expect<P: crate::expect::Pattern>(&mut self, pattern: P) -> Expectation<'_, P> {
+        Expectation::new(self, pattern)
+    }
+
+    /// Expects the server to close the connection (see [`CloseExpectation`]).
+    pub fn expect_closed(&mut self) -> CloseExpectation<'_> {
+        CloseExpectation::new(self)
+    }
+
+    /// Expects no packet (other than PINGRESP) and no close within `within`; packets received
+    /// earlier and never expected count too.
+    pub async fn expect_nothing(&mut self, within: Duration) -> Result<(), CaseError> {
+        let pending = self.pending();
+        if !pending.is_empty() {
+            return Err(self.fail("no further packets", format!("received {pending}")));
+        }
+        self.inbox.clear();
+        let deadline = Instant::now() + within;
+        loop {
+            match self.next_event(deadline).await? {
+                Event::Timeout => return Ok(()),
+                Event::Packet(Packet::PingResp) => {}
+                Event::Packet(p) => {
+                    return Err(self.fail(
+                        format_args!("nothing within {:.1} s", within.as_secs_f64()),
+                        summary::packet(&p),
+                    ))
+                }
+                Event::Closed(kind) => {
+                    return Err(self.fail(
+                        format_args!(
+                            "the connection to stay open for {:.1} s",
+                            within.as_secs_f64()
+                        ),
+                        format!("the connection was {kind}"),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Expects no packet that `pattern` concerns within `within` (others are kept).
+    pub async fn expect_no<P: crate::expect::Pattern>(
+        &mut self,
+        pattern: P,
+        within: Duration,
+    ) -> Result<(), CaseError> {
+        if let Some(p) = self.inbox.iter().find(|p| pattern.concerns(p)) {
+            return Err(self.fail(
+                format_args!("no {}", pattern.describe()),
+                summary::packet(p),
+            ));
+        }
+        let deadline = Instant::now() + within;
+        loop {
+            match self.next_event(deadline).await? {
+                Event::Timeout | Event::Closed(_) => return Ok(()),
+                Event::Packet(p) if pattern.concerns(&p) => {
+                    return Err(self.fail(
+                        format_args!(
+                            "no {} within {:.1} s",
+                            pattern.describe(),
+                            within.as_secs_f64()
+                        ),
+                        summary::packet(&p),
+                    ))
+                }
+                Event::Packet(p) => self.inbox.push_back(p),
+            }
+        }
+    }
+
+    /// The next packet, whatever it is (earlier unexpected ones first); `None` if the server
+    /// closed the connection; a failure if nothing came within `within`. For cases that
+    /// accept several behaviours and must look before they judge.
+    pub async fn next_packet(&mut self, within: Duration) -> Result<Option<Packet>, CaseError> {
+        if let Some(p) = self.inbox.pop_front() {
+            return Ok(Some(p));
+        }
+        match self.next_event(Instant::now() + within).await? {
+            Event::Packet(p) => Ok(Some(p)),
+            Event::Closed(_) => Ok(None),
+            Event::Timeout => Err(self.fail(
+                "a packet or the close of the connection",
+                format!("nothing within {:.1} s", within.as_secs_f64()),
+            )),
+        }
+    }
+
+    /// Reads raw bytes until the server closes the connection or `within` passes, without
+    /// decoding (for answers whose format the case must work out itself).
+    pub async fn read_until_closed(&mut self, within: Duration) -> Result<RawRead, CaseError> {
+        let deadline = Instant::now() + within;
+        let mut data = std::mem::take(&mut self.buf);
+        let closed = loop {
+            if let Some(kind) = &self.closed {
+                break Some(kind.clone());
+            }
+            match self.transport.recv(deadline).await {
+                Received::Data(b) => data.extend_from_slice(&b),
+                Received::Timeout => break None,
+                Received::Closed(kind) => {
+                    self.closed = Some(kind.clone());
+                    break Some(kind);
+                }
+            }
+        };
+        let bytes = data.freeze();
+        if !bytes.is_empty() {
+            self.shared.transcript.push(
+                &self.label,
+                Direction::Recv,
+                bytes.clone(),
+                None,
+                Some("raw bytes (decoded by the case)".into()),
+            );
+        }
+        match &closed {
+            Some(kind) => self.shared.transcript.event(&self.label, kind.to_string()),
+            None => self.shared.transcript.event(
+                &self.label,
+                format!("still open after {:.1} s", within.as_secs_f64()),
+            ),
+        }
+        Ok(RawRead { bytes, closed })
+    }
+
+    /// `[v311_id]` or `[v5_id]` for this client's version.
+    fn cite(&self, v311_id: &'static str, v5_id: &'static str) -> [touchstone_codec::Statement; 1] {
+        if self.protocol.is_v5() {
+            [crate::case::v5(v5_id)]
+        } else {
+            [crate::case::v311(v311_id)]
+        }
+    }
+
+    /// Expects CONNACK as the first packet, with code 0.
+    async fn expect_connack_first(&mut self) -> Result<ConnAck, CaseError> {
+        let deadline = Instant::now() + self.shared.run.timing.expect;
+        let pattern = connack().accepted();
+        match self.next_event(deadline).await? {
+            Event::Packet(Packet::ConnAck(c)) => {
+                if let Err(why) =
+                    crate::expect::Pattern::check(&pattern, &Packet::ConnAck(c.clone()))
+                {
+                    let cite = self.cite("MQTT-3.1.4-4", "MQTT-3.1.4-5");
+                    return Err(self
+                        .fail(crate::expect::Pattern::describe(&pattern), why)
+                        .because(&cite));
+                }
+                self.connack = Some((*c).clone());
+                Ok(*c)
+            }
+            Event::Packet(other) => {
+                let cite = self.cite("MQTT-3.2.0-1", "MQTT-3.2.0-1");
+                Err(self
+                    .fail("CONNACK as the first packet", summary::packet(&other))
+                    .because(&cite))
+            }
+            Event::Closed(kind) => Err(self.fail("CONNACK", format!("the connection was {kind}"))),
+            Event::Timeout => Err(self.fail(
+                "CONNACK",
+                format!(
+                    "nothing within {:.1} s",
+                    self.shared.run.timing.expect.as_secs_f64()
+                ),
+            )),
+        }
+    }
+
+    /// Starts a PUBLISH to `topic` (QoS 0, empty payload unless set).
+    pub fn publish(&mut self, topic: &str) -> PublishBuilder<'_> {
+        PublishBuilder::new(self, topic)
+    }
+
+    /// Starts a SUBSCRIBE to `filter` at `qos`.
+    pub fn subscribe(&mut self, filter: &str, qos: QoS) -> SubscribeBuilder<'_> {
+        SubscribeBuilder::new(self, filter, qos)
+    }
+
+    /// Starts an UNSUBSCRIBE from `filter`.
+    pub fn unsubscribe(&mut self, filter: &str) -> UnsubscribeBuilder<'_> {
+        UnsubscribeBuilder::new(self, filter)
+    }
+
+    /// Acknowledges a received PUBLISH as its QoS asks: nothing (QoS 0), PUBACK (QoS 1), or
+    /// PUBREC, then PUBREL expected, then PUBCOMP (QoS 2).
+    pub async fn ack(&mut self, message: &Publish) -> Result<(), CaseError> {
+        let Some(id) = message.packet_id else {
+            return Ok(());
+        };
+        match message.qos {
+            QoS::AtMostOnce => Ok(()),
+            QoS::AtLeastOnce => self.send(Packet::PubAck(PubAck::new(id))).await,
+            QoS::ExactlyOnce => {
+                self.send(Packet::PubRec(PubRec::new(id))).await?;
+                let cite = if self.protocol.is_v5() {
+                    [
+                        crate::case::v5("MQTT-4.3.3-4"),
+                        crate::case::v5("MQTT-2.2.1-5"),
+                    ]
+                } else {
+                    [
+                        crate::case::v311("MQTT-4.3.3-1"),
+                        crate::case::v311("MQTT-2.3.1-6"),
+                    ]
+                };
+                self.expect(pubrel(id)).because(&cite).await?;
+                self.send(Packet::PubComp(PubComp::new(id))).await
+            }
+        }
+    }
+
+    /// Sends PINGREQ and expects PINGRESP (3.1.1 and 5.0 MQTT-3.12.4-1).
+    pub async fn ping(&mut self) -> Result<(), CaseError> {
+        self.send(Packet::PingReq).await?;
+        let cite = self.cite("MQTT-3.12.4-1", "MQTT-3.12.4-1");
+        self.expect(pingresp()).because(&cite).await
+    }
+
+    /// Sends DISCONNECT (5.0: Normal disconnection) and closes the connection.
+    pub async fn disconnect(&mut self) -> Result<(), CaseError> {
+        self.disconnect_with(ReasonCode::SUCCESS).await
+    }
+
+    /// Sends DISCONNECT with `reason` (5.0) and closes the connection.
+    pub async fn disconnect_with(&mut self, reason: ReasonCode) -> Result<(), CaseError> {
+        self.send(Packet::Disconnect(Disconnect::new(reason)))
+            .await?;
+        self.close().await;
+        Ok(())
+    }
+
+    /// Closes the network connection without DISCONNECT (a client that goes away).
+    pub async fn close(&mut self) {
+        if self.closed.is_none() {
+            self.transport.close().await;
+            self.closed = Some(CloseKind::ByClient);
+            self.shared
+                .transcript
+                .event(&self.label, "the client closed the connection");
+        }
+    }
+}

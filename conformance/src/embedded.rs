@@ -1,0 +1,67 @@
+//! The embedded reference broker: what `touchstone run` tests when no `--target` is given.
+//!
+//! Two instances start in-process on free loopback ports: one that takes anonymous clients
+//! (the target), and one that requires a user name and password (the `--auth-target` of the
+//! authentication cases).
+
+use touchstone_broker::auth::Passwords;
+use touchstone_broker::server::{RunningServer, Server, ServerConfig};
+use touchstone_broker::Config;
+
+/// The user the embedded authentication target accepts.
+pub const USER: &str = "touchstone";
+/// Its password.
+pub const PASSWORD: &str = "touchstone-embedded";
+
+/// The running embedded brokers.
+pub struct Embedded {
+    open: RunningServer,
+    auth: RunningServer,
+}
+
+impl Embedded {
+    /// Starts both brokers.
+    pub async fn start() -> Result<Embedded, String> {
+        let open = Server::start(ServerConfig::default())
+            .await
+            .map_err(|e| format!("cannot start the embedded reference broker: {e}"))?;
+        let mut passwords = Passwords::default();
+        passwords.insert(USER, PASSWORD);
+        let broker = Config {
+            allow_anonymous: false,
+            passwords: Some(passwords),
+            ..Config::default()
+        };
+        let auth = match Server::start(ServerConfig::with_broker(broker)).await {
+            Ok(auth) => auth,
+            Err(e) => {
+                open.shutdown().await;
+                return Err(format!("cannot start the embedded reference broker: {e}"));
+            }
+        };
+        Ok(Embedded { open, auth })
+    }
+
+    /// `mqtt://` URL of the anonymous broker.
+    pub fn target(&self) -> String {
+        url(&self.open)
+    }
+
+    /// `mqtt://` URL of the broker that requires [`USER`] and [`PASSWORD`].
+    pub fn auth_target(&self) -> String {
+        url(&self.auth)
+    }
+
+    /// Stops both brokers.
+    pub async fn shutdown(self) {
+        self.open.shutdown().await;
+        self.auth.shutdown().await;
+    }
+}
+
+fn url(server: &RunningServer) -> String {
+    match server.tcp_addr() {
+        Some(addr) => format!("mqtt://{addr}"),
+        None => "mqtt://127.0.0.1:0".to_string(),
+    }
+}

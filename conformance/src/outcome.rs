@@ -1,0 +1,96 @@
+//! Outcomes: what one run of one case for one protocol version gave.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use touchstone_codec::{Protocol, Statement};
+
+use crate::capabilities::Capability;
+use crate::case::Failure;
+use crate::profile::Deviation;
+use crate::transcript::Entry;
+
+/// The verdict of a case run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The target did what the specification requires.
+    Pass,
+    /// The target broke a rule.
+    Fail,
+    /// The case does not apply (the reason says why).
+    Skip,
+    /// The harness or the target had trouble (could not connect, hung, a case bug).
+    Error,
+    /// Failed, as the profile says this target does (a known deviation).
+    ExpectedFail,
+    /// Passed although the profile lists a deviation (the profile is out of date).
+    UnexpectedPass,
+}
+
+impl Outcome {
+    /// Every outcome, in report order.
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Pass,
+        Outcome::Fail,
+        Outcome::Error,
+        Outcome::ExpectedFail,
+        Outcome::UnexpectedPass,
+        Outcome::Skip,
+    ];
+
+    /// The snake-case name, as in JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Skip => "skip",
+            Outcome::Error => "error",
+            Outcome::ExpectedFail => "expected_fail",
+            Outcome::UnexpectedPass => "unexpected_pass",
+        }
+    }
+
+    /// True for the outcomes that make the run fail (exit status 1).
+    pub const fn is_bad(self) -> bool {
+        matches!(
+            self,
+            Outcome::Fail | Outcome::Error | Outcome::UnexpectedPass
+        )
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The full record of one case run.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// Case id.
+    pub id: &'static str,
+    /// Case title.
+    pub title: &'static str,
+    /// Protocol version of this run.
+    pub protocol: Protocol,
+    /// The verdict.
+    pub outcome: Outcome,
+    /// The statements checked (those of this version).
+    pub statements: Vec<Statement>,
+    /// The capabilities the case needs.
+    pub requires: Vec<Capability>,
+    /// How long it took.
+    pub duration: Duration,
+    /// For fail / expected-fail: what was expected and what came.
+    pub failure: Option<Failure>,
+    /// For skip and error: why; for unexpected-pass: what to do.
+    pub message: Option<String>,
+    /// The allowed behaviours seen (MAY / SHOULD choices).
+    pub observations: Vec<String>,
+    /// The profile's deviation for this case and version, if any.
+    pub deviation: Option<Deviation>,
+    /// Every packet each way.
+    pub transcript: Vec<Entry>,
+}

@@ -1,0 +1,358 @@
+//! Broker profiles (TOML): what the target supports, timer slack for coarse timers, and its
+//! known deviations from the specification (expected failures).
+//!
+//! ```toml
+//! name = "Example broker 1.0"
+//! timer_slack = 2.0            # seconds added to keep-alive and other spec timers
+//!
+//! [capabilities]               # both versions
+//! max_qos = 2
+//! [v5.capabilities]            # 5.0 only (also [v311.capabilities])
+//! topic_alias_maximum = 10
+//!
+//! [[deviation]]
+//! case = "connect.unsupported-protocol-level"
+//! protocol = "3.1.1"
+//! statement = "3.1.1 MQTT-3.1.2-2"
+//! reason = "answers an unknown protocol level with return code 0x02"
+//! evidence = "CONNACK 20 02 00 02"
+//! reference = "https://example.invalid/issue/1"
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use touchstone_codec::{Protocol, Statement};
+
+use crate::capabilities::CapabilityOverrides;
+use crate::case::Case;
+use crate::spec;
+
+/// A profile as written in the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    name: Option<String>,
+    timer_slack: Option<f64>,
+    quiet_period: Option<f64>,
+    expect_timeout: Option<f64>,
+    capabilities: Option<CapabilityOverrides>,
+    v311: Option<VersionSection>,
+    v5: Option<VersionSection>,
+    #[serde(default)]
+    deviation: Vec<DeviationFile>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionSection {
+    capabilities: Option<CapabilityOverrides>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviationFile {
+    case: String,
+    protocol: String,
+    statement: String,
+    reason: String,
+    evidence: String,
+    reference: Option<String>,
+}
+
+/// A known, documented deviation of the target: the case is expected to fail for `protocol`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deviation {
+    /// The case id.
+    pub case: String,
+    /// The protocol version it applies to.
+    #[serde(serialize_with = "ser_protocol")]
+    pub protocol: Protocol,
+    /// The statement the target breaks.
+    pub statement: Statement,
+    /// Why this is a deviation (what the target does instead).
+    pub reason: String,
+    /// What the target sent.
+    pub evidence: String,
+    /// Where it is documented (issue, changelog, mailing list).
+    pub reference: Option<String>,
+}
+
+fn ser_protocol<S: serde::Serializer>(p: &Protocol, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(p.as_str())
+}
+
+/// A loaded and checked profile.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Profile {
+    /// Where it was read from.
+    pub path: Option<PathBuf>,
+    /// The broker it describes.
+    pub name: Option<String>,
+    /// Extra time on spec timers.
+    pub timer_slack: Option<Duration>,
+    /// How long "nothing arrives" is watched for.
+    pub quiet_period: Option<Duration>,
+    /// How long an expected packet is waited for.
+    pub expect_timeout: Option<Duration>,
+    /// Capabilities stated for both versions.
+    pub capabilities: CapabilityOverrides,
+    /// Capabilities stated for 3.1.1.
+    pub capabilities_v311: CapabilityOverrides,
+    /// Capabilities stated for 5.0.
+    pub capabilities_v5: CapabilityOverrides,
+    /// Known deviations.
+    pub deviations: Vec<Deviation>,
+}
+
+/// A profile that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("profile `{path}`: {message}")]
+pub struct ProfileError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn seconds(what: &str, v: Option<f64>, max: f64) -> Result<Option<Duration>, String> {
+    match v {
+        None => Ok(None),
+        Some(s) if s.is_finite() && (0.0..=max).contains(&s) => {
+            Ok(Some(Duration::from_secs_f64(s)))
+        }
+        Some(s) => Err(format!(
+            "{what} = {s} is not a number of seconds from 0 to {max}"
+        )),
+    }
+}
+
+fn check_caps(where_: &str, c: &CapabilityOverrides) -> Result<(), String> {
+    if let Some(q) = c.max_qos {
+        if q > 2 {
+            return Err(format!("{where_}: max_qos = {q} is not 0, 1 or 2"));
+        }
+    }
+    if c.receive_maximum == Some(0) {
+        return Err(format!("{where_}: receive_maximum must not be 0"));
+    }
+    Ok(())
+}
+
+impl Profile {
+    /// Reads and checks the profile at `path` against the case catalogue.
+    pub fn load(path: &Path, catalogue: &[Case]) -> Result<Profile, ProfileError> {
+        let err = |message: String| ProfileError {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+        let mut p = Profile::parse(&text, catalogue).map_err(err)?;
+        p.path = Some(path.to_path_buf());
+        Ok(p)
+    }
+
+    /// Parses and checks a profile's text.
+    pub fn parse(text: &str, catalogue: &[Case]) -> Result<Profile, String> {
+        let file: ProfileFile = toml::from_str(text).map_err(|e| format!("invalid TOML: {e}"))?;
+        let capabilities = file.capabilities.unwrap_or_default();
+        let capabilities_v311 = file.v311.and_then(|v| v.capabilities).unwrap_or_default();
+        let capabilities_v5 = file.v5.and_then(|v| v.capabilities).unwrap_or_default();
+        check_caps("[capabilities]", &capabilities)?;
+        check_caps("[v311.capabilities]", &capabilities_v311)?;
+        check_caps("[v5.capabilities]", &capabilities_v5)?;
+        let mut deviations = Vec::new();
+        for (i, d) in file.deviation.iter().enumerate() {
+            let at = format!("[[deviation]] #{} (case `{}`)", i + 1, d.case);
+            let Some(case) = catalogue.iter().find(|c| c.id == d.case) else {
+                let near: Vec<&str> = catalogue
+                    .iter()
+                    .map(|c| c.id)
+                    .filter(|id| {
+                        let area = d.case.split('.').next().unwrap_or("");
+                        !area.is_empty() && id.starts_with(area)
+                    })
+                    .collect();
+                let hint = if near.is_empty() {
+                    "run `touchstone list` for the case ids".to_string()
+                } else {
+                    format!("cases of that area: {}", near.join(", "))
+                };
+                return Err(format!("{at}: no such case; {hint}"));
+            };
+            let protocols: Vec<Protocol> = match d.protocol.trim() {
+                "all" => case.protocols.to_vec(),
+                other => match other.parse::<Protocol>() {
+                    Ok(p @ (Protocol::V3_1_1 | Protocol::V5)) => vec![p],
+                    _ => {
+                        return Err(format!(
+                            "{at}: protocol `{}` is not 3.1.1, 5 or all",
+                            d.protocol
+                        ))
+                    }
+                },
+            };
+            let statement = spec::parse_statement(&d.statement)
+                .map_err(|e| format!("{at}: {e}"))?
+                .statement();
+            for p in &protocols {
+                if !case.runs_for(*p) {
+                    return Err(format!("{at}: the case does not run for MQTT {p}"));
+                }
+                if statement.version != p.spec() {
+                    return Err(format!(
+                        "{at}: statement {statement} is not a statement of MQTT {p} (cite the {} statement)",
+                        p.spec()
+                    ));
+                }
+            }
+            if !case.statements.contains(&statement) {
+                let listed: Vec<String> = case.statements.iter().map(|s| s.to_string()).collect();
+                return Err(format!(
+                    "{at}: the case does not check {statement}; it checks {}",
+                    listed.join(", ")
+                ));
+            }
+            for (field, value) in [("reason", &d.reason), ("evidence", &d.evidence)] {
+                if value.trim().is_empty() {
+                    return Err(format!(
+                        "{at}: `{field}` is empty; say what the broker does and what it sent"
+                    ));
+                }
+            }
+            for p in protocols {
+                if deviations
+                    .iter()
+                    .any(|x: &Deviation| x.case == d.case && x.protocol == p)
+                {
+                    return Err(format!("{at}: listed twice for MQTT {p}"));
+                }
+                deviations.push(Deviation {
+                    case: d.case.clone(),
+                    protocol: p,
+                    statement,
+                    reason: d.reason.trim().to_string(),
+                    evidence: d.evidence.trim().to_string(),
+                    reference: d.reference.clone(),
+                });
+            }
+        }
+        Ok(Profile {
+            path: None,
+            name: file.name,
+            timer_slack: seconds("timer_slack", file.timer_slack, 60.0)?,
+            quiet_period: seconds("quiet_period", file.quiet_period, 30.0)?,
+            expect_timeout: seconds("expect_timeout", file.expect_timeout, 60.0)?,
+            capabilities,
+            capabilities_v311,
+            capabilities_v5,
+            deviations,
+        })
+    }
+
+    /// The deviation recorded for `case` and `protocol`, if any.
+    pub fn deviation(&self, case: &str, protocol: Protocol) -> Option<&Deviation> {
+        self.deviations
+            .iter()
+            .find(|d| d.case == case && d.protocol == protocol)
+    }
+
+    /// The capability statements for `protocol` (both-version ones first, then the version's).
+    pub fn overrides(&self, protocol: Protocol) -> [&CapabilityOverrides; 2] {
+        [
+            &self.capabilities,
+            if protocol.is_v5() {
+                &self.capabilities_v5
+            } else {
+                &self.capabilities_v311
+            },
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases;
+
+    fn parse(text: &str) -> Result<Profile, String> {
+        Profile::parse(text, &cases::catalogue())
+    }
+
+    #[test]
+    fn a_full_profile() {
+        let p = parse(
+            r#"
+name = "x"
+timer_slack = 2.5
+[capabilities]
+max_qos = 1
+[v5.capabilities]
+topic_alias_maximum = 10
+[[deviation]]
+case = "retain.clear-with-empty-payload"
+protocol = "5"
+statement = "5.0 MQTT-3.3.1-6"
+reason = "keeps the retained message"
+evidence = "PUBLISH retain=1 payload=\"v\" after the clear"
+"#,
+        )
+        .unwrap();
+        assert_eq!(p.timer_slack, Some(Duration::from_millis(2500)));
+        assert_eq!(p.capabilities.max_qos, Some(1));
+        assert_eq!(p.capabilities_v5.topic_alias_maximum, Some(10));
+        assert!(p
+            .deviation("retain.clear-with-empty-payload", Protocol::V5)
+            .is_some());
+        assert!(p
+            .deviation("retain.clear-with-empty-payload", Protocol::V3_1_1)
+            .is_none());
+    }
+
+    #[test]
+    fn bad_profiles_say_why() {
+        let cases = [
+            ("timer_slack = -1", "timer_slack = -1"),
+            ("nonsense = 1", "unknown field `nonsense`"),
+            ("[capabilities]\nmax_qos = 3", "max_qos = 3"),
+            ("timer_slack = ", "invalid TOML"),
+            (
+                "[[deviation]]\ncase = \"retain.nope\"\nprotocol = \"5\"\nstatement = \"5.0 MQTT-3.3.1-6\"\nreason = \"r\"\nevidence = \"e\"",
+                "no such case; cases of that area: retain.",
+            ),
+            (
+                "[[deviation]]\ncase = \"retain.clear-with-empty-payload\"\nprotocol = \"5\"\nstatement = \"3.1.1 MQTT-3.3.1-10\"\nreason = \"r\"\nevidence = \"e\"",
+                "is not a statement of MQTT 5",
+            ),
+            (
+                "[[deviation]]\ncase = \"retain.clear-with-empty-payload\"\nprotocol = \"5\"\nstatement = \"5.0 MQTT-3.1.2-2\"\nreason = \"r\"\nevidence = \"e\"",
+                "the case does not check 5.0 MQTT-3.1.2-2",
+            ),
+            (
+                "[[deviation]]\ncase = \"retain.clear-with-empty-payload\"\nprotocol = \"6\"\nstatement = \"5.0 MQTT-3.3.1-6\"\nreason = \"r\"\nevidence = \"e\"",
+                "protocol `6`",
+            ),
+            (
+                "[[deviation]]\ncase = \"retain.clear-with-empty-payload\"\nprotocol = \"5\"\nstatement = \"5.0 MQTT-3.3.1-6\"\nreason = \" \"\nevidence = \"e\"",
+                "`reason` is empty",
+            ),
+            (
+                "[[deviation]]\ncase = \"retain.clear-with-empty-payload\"\nprotocol = \"5\"\nstatement = \"5.0 MQTT-3.3.1-6\"\nreason = \"r\"",
+                "missing field `evidence`",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn missing_file() {
+        let e = Profile::load(Path::new("/nonexistent/p.toml"), &[]).unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("profile `/nonexistent/p.toml`: cannot read"));
+    }
+}
