@@ -2,7 +2,7 @@
 # Runs the whole Touchstone catalogue, MQTT 3.1.1 and 5.0, against Eclipse Mosquitto from the
 # distribution's packages, with profiles/mosquitto.toml.
 #
-#   scripts/mosquitto-run.sh [--install-only] [--output FILE]
+#   scripts/mosquitto-run.sh [--install-only] [--output FILE] [--websockets]
 #
 # Installs the Debian package `mosquitto` if it is missing (apt-get update first), writes a
 # configuration with an anonymous listener and a listener that requires a password (for the
@@ -12,16 +12,24 @@
 # which also prints the pretty view, stops the broker, and exits non-zero on anything unexpected
 # (a failure, an error, or an unexpected pass). The JSON report goes to FILE (default
 # target/conformance/mosquitto.json).
+#
+# --websockets adds Mosquitto's websockets listener and passes it as --ws-target, enabling the
+# `websocket` cases. It is off by default (and in CI), where those cases skip: Debian's
+# Mosquitto 2.0.11 (libwebsockets) binds its websockets listener to ALL interfaces even when
+# the configuration says `listener PORT 127.0.0.1` (seen with `ss -ltn`: `*:PORT`), and the
+# runs must stay on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 install_only=0
+websockets=0
 output="${TOUCHSTONE_REPORT:-target/conformance/mosquitto.json}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --install-only) install_only=1 ;;
+    --websockets) websockets=1 ;;
     --output) shift; output="${1:?--output needs a file}" ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -58,6 +66,8 @@ pick_port() {
 port=$(pick_port)
 auth_port=$(pick_port)
 while [ "$auth_port" = "$port" ]; do auth_port=$(pick_port); done
+ws_port=$(pick_port)
+while [ "$ws_port" = "$port" ] || [ "$ws_port" = "$auth_port" ]; do ws_port=$(pick_port); done
 
 work="$(mktemp -d /tmp/touchstone-mosquitto.XXXXXX)"
 chmod 755 "$work"
@@ -73,6 +83,16 @@ listener $auth_port 127.0.0.1
 allow_anonymous false
 password_file $work/passwd
 CONF
+ws_args=()
+if [ "$websockets" = 1 ]; then
+  # Binds to all interfaces whatever the address (see --websockets above).
+  cat >> "$work/mosquitto.conf" <<CONF
+listener $ws_port 127.0.0.1
+protocol websockets
+allow_anonymous true
+CONF
+  ws_args=(--ws-target "ws://127.0.0.1:$ws_port/mqtt")
+fi
 # Mosquitto started as root drops to its own user: let it read and write its files.
 chmod 644 "$work/passwd" "$work/mosquitto.conf"
 touch "$work/mosquitto.log" && chmod 666 "$work/mosquitto.log"
@@ -103,6 +123,7 @@ TOUCHSTONE_USERNAME="$user" TOUCHSTONE_PASSWORD="$password" \
     --profile profiles/mosquitto.toml \
     --target "mqtt://127.0.0.1:$port" \
     --auth-target "mqtt://127.0.0.1:$auth_port" \
+    "${ws_args[@]}" \
     --format json --output "$output" || status=$?
 
 if [ "$status" -ne 0 ]; then

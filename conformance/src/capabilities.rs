@@ -29,11 +29,17 @@ pub enum Capability {
     TopicAliases,
     /// A listener that checks user name and password (`--auth-target`).
     Authentication,
+    /// Enhanced authentication (5.0 section 4.12) with SCRAM-SHA-256 on the authentication
+    /// listener, for the run's user (profile `auth_method = "SCRAM-SHA-256"`).
+    EnhancedAuth,
+    /// A WebSocket listener of the same broker (`--ws-target`, or a ws:// target).
+    #[serde(rename = "websocket")]
+    WebSocket,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Capability; 8] = [
+    pub const ALL: [Capability; 10] = [
         Capability::Qos1,
         Capability::Qos2,
         Capability::Retain,
@@ -42,6 +48,8 @@ impl Capability {
         Capability::SubscriptionIdentifiers,
         Capability::TopicAliases,
         Capability::Authentication,
+        Capability::EnhancedAuth,
+        Capability::WebSocket,
     ];
 
     /// The snake-case name, as in profiles and JSON.
@@ -55,6 +63,8 @@ impl Capability {
             Capability::SubscriptionIdentifiers => "subscription_identifiers",
             Capability::TopicAliases => "topic_aliases",
             Capability::Authentication => "authentication",
+            Capability::EnhancedAuth => "enhanced_auth",
+            Capability::WebSocket => "websocket",
         }
     }
 }
@@ -88,6 +98,11 @@ pub struct Capabilities {
     pub server_keep_alive: Option<u16>,
     /// An authentication listener with credentials is available.
     pub authentication: bool,
+    /// The enhanced authentication method the authentication listener accepts for the run's
+    /// user (profile `auth_method`).
+    pub auth_method: Option<String>,
+    /// A WebSocket URL of the same broker (`--ws-target`, or the target itself).
+    pub websocket: Option<String>,
     /// For each field, where its value came from (`CONNACK`, `probe`, `profile`, `default`).
     pub sources: BTreeMap<String, String>,
 }
@@ -120,6 +135,8 @@ impl Capabilities {
             maximum_packet_size: None,
             server_keep_alive: None,
             authentication: false,
+            auth_method: None,
+            websocket: None,
             sources,
         }
     }
@@ -147,6 +164,19 @@ impl Capabilities {
                 "needs an authentication listener: --auth-target URL with --username and --password"
                     .to_string()
             }),
+            Capability::EnhancedAuth => {
+                let scram =
+                    self.authentication && self.auth_method.as_deref() == Some("SCRAM-SHA-256");
+                return (!scram).then(|| {
+                    "needs SCRAM-SHA-256 enhanced authentication for the run's user on the authentication listener (profile: auth_method = \"SCRAM-SHA-256\")"
+                        .to_string()
+                });
+            }
+            Capability::WebSocket => {
+                return self.websocket.is_none().then(|| {
+                    "needs a WebSocket listener: --ws-target ws://HOST:PORT/PATH".to_string()
+                })
+            }
         };
         if has {
             return None;
@@ -210,6 +240,12 @@ impl Capabilities {
         if let Some(v) = o.receive_maximum {
             self.receive_maximum = v;
         }
+        if let Some(v) = &o.auth_method {
+            self.auth_method = Some(v.clone());
+        }
+        if let Some(v) = &o.websocket {
+            self.websocket = Some(v.clone());
+        }
     }
 }
 
@@ -231,6 +267,11 @@ pub struct CapabilityOverrides {
     pub topic_alias_maximum: Option<u16>,
     /// Receive Maximum.
     pub receive_maximum: Option<u16>,
+    /// The enhanced authentication method the authentication listener accepts for the run's
+    /// user (only `SCRAM-SHA-256` has cases).
+    pub auth_method: Option<String>,
+    /// A WebSocket URL of the same broker (set by `--ws-target`).
+    pub websocket: Option<String>,
 }
 
 /// Client-id index of the capability probes (`zzz` in base 36).

@@ -1,8 +1,9 @@
 //! The embedded reference broker: what `touchstone run` tests when no `--target` is given.
 //!
 //! Two instances start in-process on free loopback ports: one that takes anonymous clients
-//! (the target), and one that requires a user name and password (the `--auth-target` of the
-//! authentication cases).
+//! (the target, with a WebSocket listener too: the `--ws-target`), and one that requires a user
+//! name and password (the `--auth-target` of the authentication cases, which also does
+//! SCRAM-SHA-256 enhanced authentication for that user).
 
 use touchstone_broker::auth::Passwords;
 use touchstone_broker::server::{RunningServer, Server, ServerConfig};
@@ -12,6 +13,8 @@ use touchstone_broker::Config;
 pub const USER: &str = "touchstone";
 /// Its password.
 pub const PASSWORD: &str = "touchstone-embedded";
+/// The enhanced authentication method the authentication broker accepts for [`USER`].
+pub const SCRAM_METHOD: &str = touchstone_broker::auth::scram::METHOD;
 
 /// The running embedded brokers.
 pub struct Embedded {
@@ -22,7 +25,10 @@ pub struct Embedded {
 impl Embedded {
     /// Starts both brokers.
     pub async fn start() -> Result<Embedded, String> {
-        let open = Server::start(ServerConfig::default())
+        let mut config = ServerConfig::default();
+        // A WebSocket listener too, for the `websocket` cases.
+        config.listen.ws = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        let open = Server::start(config)
             .await
             .map_err(|e| format!("cannot start the embedded reference broker: {e}"))?;
         let mut passwords = Passwords::default();
@@ -50,6 +56,11 @@ impl Embedded {
     /// `mqtt://` URL of the broker that requires [`USER`] and [`PASSWORD`].
     pub fn auth_target(&self) -> String {
         url(&self.auth)
+    }
+
+    /// `ws://` URL of the anonymous broker's WebSocket listener.
+    pub fn ws_target(&self) -> Option<String> {
+        self.open.ws_addr().map(|a| format!("ws://{a}/mqtt"))
     }
 
     /// Stops both brokers.

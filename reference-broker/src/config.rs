@@ -192,6 +192,9 @@ impl Config {
 
     /// The largest packet accepted, as a `usize` for the decoder.
     pub(crate) fn max_packet(&self) -> usize {
+        if self.faults.ignore_own_limits {
+            return touchstone_codec::MAX_PACKET_SIZE; // Fault: breaks 5.0 [MQTT-3.2.2-15].
+        }
         self.maximum_packet_size
             .map_or(touchstone_codec::MAX_PACKET_SIZE, |n| n as usize)
     }

@@ -61,6 +61,59 @@ pub struct Faults {
     pub wrong_session_present: bool,
     /// PINGREQ gets no PINGRESP (breaks [MQTT-3.12.4-1] of both versions).
     pub no_pingresp: bool,
+    /// No Local is ignored: a client gets its own messages back (breaks 5.0 [MQTT-3.8.3-3]).
+    pub ignore_no_local: bool,
+    /// A multi-filter SUBSCRIBE or UNSUBSCRIBE acts on its first filter only, though every
+    /// filter gets a code (breaks 3.1.1 [MQTT-3.8.4-4], [MQTT-3.10.4-6]; 5.0 [MQTT-3.8.4-5],
+    /// [MQTT-3.10.4-6]).
+    pub first_filter_only: bool,
+    /// Re-subscribing an existing filter keeps the old subscription's options (breaks 3.1.1
+    /// [MQTT-3.8.4-3]; 5.0 [MQTT-3.8.4-3]).
+    pub resubscribe_ignored: bool,
+    /// PUBLISHes to subscribers carry no Subscription Identifiers (breaks 5.0
+    /// [MQTT-3.3.4-3] to [MQTT-3.3.4-5]).
+    pub drop_subscription_identifiers: bool,
+    /// UNSUBSCRIBE also drops every QoS 1/2 delivery in flight to the client (breaks 3.1.1
+    /// [MQTT-3.10.4-3], 5.0 [MQTT-3.10.4-3]).
+    pub forget_inflight_on_unsubscribe: bool,
+    /// PUBLISHes larger than the client's Maximum Packet Size are sent anyway (breaks 5.0
+    /// [MQTT-3.1.2-24], [MQTT-3.1.2-25]).
+    pub ignore_client_maximum_packet_size: bool,
+    /// Outbound Topic Aliases go up to two above the client's Topic Alias Maximum, so a client
+    /// allowing none gets some (breaks 5.0 [MQTT-3.1.2-26], [MQTT-3.1.2-27], [MQTT-3.3.2-11]).
+    pub aliases_beyond_client_maximum: bool,
+    /// The client's Receive Maximum is ignored (breaks 5.0 [MQTT-3.3.4-9], [MQTT-4.9.0-2]).
+    pub ignore_client_receive_maximum: bool,
+    /// Expired messages are still delivered (breaks 5.0 [MQTT-3.3.2-5]).
+    pub deliver_expired: bool,
+    /// Topic Aliases above the Topic Alias Maximum are accepted; Topic Alias equal to the
+    /// maximum is refused (breaks 5.0 [MQTT-3.2.2-17], [MQTT-3.3.2-9], [MQTT-3.3.2-12]).
+    pub alias_maximum_off_by_one: bool,
+    /// More unacknowledged PUBLISHes than the Receive Maximum are accepted (breaks 5.0
+    /// [MQTT-3.3.4-7]).
+    pub ignore_server_receive_maximum: bool,
+    /// CONNACK carries Response Information even when not requested (breaks 5.0
+    /// [MQTT-3.1.2-28]).
+    pub unrequested_response_information: bool,
+    /// Every CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT and AUTH
+    /// carries a long Reason String and a User Property, whatever the client's Maximum Packet
+    /// Size (breaks 5.0 [MQTT-3.2.2-19], [MQTT-3.2.2-20], [MQTT-3.4.2-2], [MQTT-3.4.2-3],
+    /// [MQTT-3.5.2-2], [MQTT-3.5.2-3], [MQTT-3.6.2-2], [MQTT-3.6.2-3], [MQTT-3.7.2-2],
+    /// [MQTT-3.7.2-3], [MQTT-3.9.2-1], [MQTT-3.9.2-2], [MQTT-3.11.2-1], [MQTT-3.11.2-2],
+    /// [MQTT-3.14.2-3], [MQTT-3.14.2-4], [MQTT-3.15.2-2], [MQTT-3.15.2-3]).
+    pub oversize_problem_info: bool,
+    /// The broker's own advertised limits are not enforced: PUBLISH or Will above Maximum QoS,
+    /// RETAIN without Retain Available, packets above its Maximum Packet Size are accepted
+    /// (breaks 5.0 [MQTT-3.2.2-11] to [MQTT-3.2.2-15]).
+    pub ignore_own_limits: bool,
+    /// A CONNECT with the Client Identifier of a connected client does not close the old
+    /// connection (breaks 3.1.1 [MQTT-3.1.4-2], 5.0 [MQTT-3.1.4-3]).
+    pub no_takeover_close: bool,
+    /// The Will Delay Interval is ignored: Wills are published at once (breaks 5.0
+    /// [MQTT-3.1.3-9]).
+    pub ignore_will_delay: bool,
+    /// Sessions never expire once their connection closed (breaks 5.0 [MQTT-4.1.0-2]).
+    pub sessions_never_expire: bool,
 }
 
 impl Faults {

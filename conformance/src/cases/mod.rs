@@ -25,6 +25,20 @@ areas!(
     unsubscribe,
     malformed,
     properties,
+    property_rules,
+    auth,
+    reason_strings,
+    websocket,
+    flows,
+    retain_handling,
+    limits,
+    aliases,
+    flow_control,
+    expiry,
+    subscribe,
+    shared,
+    conn_session,
+    disconnect,
 );
 
 /// Every case, area by area, in file order.

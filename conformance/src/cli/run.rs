@@ -82,6 +82,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     pub auth_target: Option<String>,
 
+    /// A WebSocket listener of the same broker (ws://HOST:PORT/PATH): enables the WebSocket
+    /// cases (a ws:// or wss:// --target does too).
+    #[arg(long, value_name = "URL")]
+    pub ws_target: Option<String>,
+
     /// PEM file of the CAs to trust for mqtts:// and wss:// (default: the public web roots).
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
@@ -159,10 +164,25 @@ pub fn config(args: &RunArgs) -> Result<(RunConfig, Rerun), String> {
         return Err("--jobs must be at least 1".into());
     }
     let catalogue = cases::catalogue();
-    let profile = match &args.profile {
+    let mut profile = match &args.profile {
         Some(path) => Profile::load(path, &catalogue).map_err(|e| e.to_string())?,
         None => Profile::default(),
     };
+    if let Some(ws) = &args.ws_target {
+        let t = Target::parse(ws).map_err(|e| format!("--ws-target: {e}"))?;
+        if !t.scheme.is_websocket() {
+            return Err(format!(
+                "--ws-target must be a ws:// or wss:// URL, not {t}"
+            ));
+        }
+        profile.capabilities.websocket = Some(t.to_string());
+    } else if target.scheme.is_websocket() {
+        profile.capabilities.websocket = Some(target.to_string());
+    }
+    if args.embedded && profile.capabilities.auth_method.is_none() {
+        // The embedded authentication broker does SCRAM-SHA-256 for its user.
+        profile.capabilities.auth_method = Some(embedded::SCRAM_METHOD.to_string());
+    }
     let tls = TlsOptions {
         ca_file: args.ca_file.clone(),
         cert: args.cert.clone(),
@@ -225,6 +245,9 @@ pub fn config(args: &RunArgs) -> Result<(RunConfig, Rerun), String> {
     if let Some(a) = args.auth_target.as_ref().filter(|_| !args.embedded) {
         base += &format!(" --auth-target {}", shell_quote(a));
     }
+    if let Some(w) = args.ws_target.as_ref().filter(|_| !args.embedded) {
+        base += &format!(" --ws-target {}", shell_quote(w));
+    }
     for (flag, v) in [
         ("--ca-file", &args.ca_file),
         ("--cert", &args.cert),
@@ -280,6 +303,9 @@ pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Status {
         let mut with_target = args.clone();
         with_target.target = Some(embedded.target());
         with_target.embedded = true;
+        if with_target.ws_target.is_none() {
+            with_target.ws_target = embedded.ws_target();
+        }
         if with_target.auth_target.is_none() && with_target.username.is_none() {
             with_target.auth_target = Some(embedded.auth_target());
             with_target.username = Some(embedded::USER.to_string());
@@ -377,6 +403,7 @@ mod tests {
             username: None,
             password: None,
             auth_target: None,
+            ws_target: None,
             ca_file: None,
             cert: None,
             key: None,

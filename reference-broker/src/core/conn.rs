@@ -64,6 +64,8 @@ pub(crate) struct Conn {
     /// The Authentication Method of the CONNECT, for re-authentication.
     pub auth_method: Option<Str>,
     pub reauth: Option<ScramServer>,
+    /// Fault `oversize_problem_info` is on for this connection.
+    pub fault_problem_info: bool,
 }
 
 impl Conn {
@@ -94,6 +96,7 @@ impl Conn {
             out_aliases: HashMap::new(),
             auth_method: None,
             reauth: None,
+            fault_problem_info: false,
         }
     }
 
@@ -127,7 +130,11 @@ impl Conn {
     /// too large (5.0 [MQTT-3.1.2-24]).
     pub fn send(&mut self, mut packet: Packet, out: &mut Outbox) {
         let p = self.protocol();
-        if p.is_v5() && packet.encoded_len(p) > self.client_max_packet {
+        if self.fault_problem_info && p.is_v5() {
+            // Fault: problem information whatever the client's Maximum Packet Size (breaks
+            // 5.0 [MQTT-3.2.2-19], [MQTT-3.4.2-2], [MQTT-3.14.2-3] and their kin).
+            pad_problem_info(&mut packet);
+        } else if p.is_v5() && packet.encoded_len(p) > self.client_max_packet {
             strip_problem_info(&mut packet);
             if packet.encoded_len(p) > self.client_max_packet {
                 tracing::debug!(
@@ -181,6 +188,30 @@ impl Conn {
             }
             Phase::Connected => None,
         }
+    }
+}
+
+/// Fault `oversize_problem_info`: a long Reason String and a User Property on every packet that
+/// can carry them (except PUBLISH).
+fn pad_problem_info(packet: &mut Packet) {
+    let text = Str::from("x".repeat(200).as_str());
+    macro_rules! pad {
+        ($props:expr) => {{
+            $props.reason_string = Some(text.clone());
+            $props.user_properties.push("fault", &"y".repeat(200));
+        }};
+    }
+    match packet {
+        Packet::ConnAck(c) => pad!(c.properties),
+        Packet::PubAck(a) => pad!(a.properties),
+        Packet::PubRec(a) => pad!(a.properties),
+        Packet::PubRel(a) => pad!(a.properties),
+        Packet::PubComp(a) => pad!(a.properties),
+        Packet::SubAck(a) => pad!(a.properties),
+        Packet::UnsubAck(a) => pad!(a.properties),
+        Packet::Disconnect(d) => pad!(d.properties),
+        Packet::Auth(a) => pad!(a.properties),
+        _ => {}
     }
 }
 

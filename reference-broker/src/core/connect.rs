@@ -19,6 +19,14 @@ use crate::auth::scram::{self, ScramServer};
 impl Broker {
     pub(super) fn on_connect(&mut self, id: ConnectionId, connect: Box<Connect>) {
         let p = self.protocol_of(id);
+        if let Some(conn) = self.conns.get_mut(&id).filter(|_| p.is_v5()) {
+            // 5.0 [MQTT-3.2.2-19], [MQTT-3.2.2-20], [MQTT-3.15.2-2]: a refusing CONNACK and
+            // AUTH fit the client's Maximum Packet Size too.
+            if let Some(n) = connect.properties.maximum_packet_size {
+                conn.client_max_packet = n as usize;
+            }
+            conn.fault_problem_info = self.config.faults.oversize_problem_info;
+        }
         let cfg = &self.config;
         // Server busy (5.0 0x89; 3.1.1 0x03 Server unavailable).
         if cfg.max_connections.is_some_and(|max| self.connected >= max) {
@@ -44,7 +52,8 @@ impl Broker {
             return self.refuse(id, ReasonCode::CLIENT_IDENTIFIER_NOT_VALID, None);
         }
         if let Some(will) = &connect.will {
-            if p.is_v5() {
+            // Fault: breaks 5.0 [MQTT-3.2.2-12], [MQTT-3.2.2-13].
+            if p.is_v5() && !cfg.faults.ignore_own_limits {
                 // 5.0 [MQTT-3.2.2-12]: Will QoS above Maximum QoS.
                 if will.qos > cfg.maximum_qos {
                     return self.refuse(
@@ -310,7 +319,9 @@ impl Broker {
         // Session takeover: 3.1.1 [MQTT-3.1.4-2]; 5.0 [MQTT-3.1.4-3] (DISCONNECT 0x8E).
         if let Some(&sid) = self.client_ids.get(client_id.as_str()) {
             if let Some(old) = self.sessions.get(&sid).and_then(|s| s.conn) {
-                if old != id {
+                // Fault: leave the old connection open (breaks 3.1.1 [MQTT-3.1.4-2], 5.0
+                // [MQTT-3.1.4-3]).
+                if old != id && !self.config.faults.no_takeover_close {
                     self.server_disconnect(
                         old,
                         ReasonCode::SESSION_TAKEN_OVER,
@@ -385,6 +396,9 @@ impl Broker {
         if p.is_v5() {
             let cp = &connect.properties;
             conn.client_receive_max = cp.receive_maximum.unwrap_or(u16::MAX);
+            if self.config.faults.ignore_client_receive_maximum {
+                conn.client_receive_max = u16::MAX; // Fault: breaks 5.0 [MQTT-3.3.4-9].
+            }
             conn.client_max_packet = cp
                 .maximum_packet_size
                 .map_or(touchstone_codec::MAX_PACKET_SIZE, |n| n as usize);
@@ -418,6 +432,10 @@ impl Broker {
                 props.retain_available = Some(false);
             }
             props.maximum_packet_size = c.maximum_packet_size;
+            if c.faults.unrequested_response_information {
+                // Fault: breaks 5.0 [MQTT-3.1.2-28].
+                props.response_information = Some("fault/response".into());
+            }
             if assigned {
                 props.assigned_client_identifier = Some(client_id.clone());
             }
@@ -502,7 +520,8 @@ impl Broker {
         let Some(session) = self.sessions.get_mut(&sid) else {
             return;
         };
-        if delay == 0 || session.expiry == 0 {
+        // Fault: no Will Delay (breaks 5.0 [MQTT-3.1.3-9]).
+        if delay == 0 || session.expiry == 0 || faults.ignore_will_delay {
             let origin = Some(sid);
             self.publish_will(will, origin);
             return;
@@ -574,7 +593,11 @@ impl Broker {
         let Some(session) = self.sessions.get(&sid) else {
             return;
         };
-        if session.expiry_gen == gen && session.conn.is_none() {
+        // Fault: never expire (breaks 5.0 [MQTT-4.1.0-2]).
+        if session.expiry_gen == gen
+            && session.conn.is_none()
+            && !self.config.faults.sessions_never_expire
+        {
             // 5.0 [MQTT-4.1.0-2].
             self.end_session(sid);
         }

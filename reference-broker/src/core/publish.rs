@@ -39,7 +39,8 @@ impl Broker {
         if v5 {
             if let Some(alias) = publish.properties.topic_alias {
                 // 5.0 [MQTT-3.2.2-17], [MQTT-3.3.2-9]: not above the Topic Alias Maximum we sent.
-                if alias > cfg.topic_alias_maximum {
+                // Fault: off by one (breaks 5.0 [MQTT-3.2.2-17], [MQTT-3.3.2-12]).
+                if (alias > cfg.topic_alias_maximum) != cfg.faults.alias_maximum_off_by_one {
                     return self.protocol_error(
                         id,
                         ReasonCode::TOPIC_ALIAS_INVALID,
@@ -74,8 +75,8 @@ impl Broker {
                     "a PUBLISH from a client carries no Subscription Identifier",
                 );
             }
-            // 5.0 [MQTT-3.2.2-11].
-            if publish.qos > cfg.maximum_qos {
+            // 5.0 [MQTT-3.2.2-11] (fault: accepted, and so are RETAIN and size).
+            if publish.qos > cfg.maximum_qos && !cfg.faults.ignore_own_limits {
                 return self.protocol_error(
                     id,
                     ReasonCode::QOS_NOT_SUPPORTED,
@@ -83,7 +84,7 @@ impl Broker {
                 );
             }
             // 5.0 [MQTT-3.2.2-14].
-            if publish.retain && !cfg.retain_available {
+            if publish.retain && !cfg.retain_available && !cfg.faults.ignore_own_limits {
                 return self.protocol_error(
                     id,
                     ReasonCode::RETAIN_NOT_SUPPORTED,
@@ -102,6 +103,7 @@ impl Broker {
             && publish.qos != QoS::AtMostOnce
             && !duplicate
             && session.incoming_qos2.len() >= usize::from(cfg.receive_maximum)
+            && !cfg.faults.ignore_server_receive_maximum
         {
             return self.protocol_error(
                 id,
@@ -302,7 +304,10 @@ impl Broker {
             &mut hits,
         );
         // 5.0 [MQTT-3.8.3-3]: No Local.
-        hits.retain(|h| !(h.entry.opts.no_local && Some(h.entry.sid) == msg.origin));
+        // (fault: ignored).
+        hits.retain(|h| {
+            faults.ignore_no_local || !(h.entry.opts.no_local && Some(h.entry.sid) == msg.origin)
+        });
         hits.sort_unstable_by_key(|h| (h.shared, h.entry.sid));
         let mut i = 0;
         while i < hits.len() {
@@ -399,8 +404,8 @@ impl Broker {
         let faults = &self.config.faults;
         let max_queued = self.config.max_queued_messages;
         while let Some(front) = session.queue.front() {
-            if front.msg.expired(self.now) {
-                // 5.0 [MQTT-3.3.2-5].
+            if front.msg.expired(self.now) && !faults.deliver_expired {
+                // 5.0 [MQTT-3.3.2-5] (fault: delivered).
                 session.queue.pop_front();
                 continue;
             }
@@ -490,8 +495,8 @@ fn send_new(
     out: &mut Outbox,
     max_queued: usize,
 ) {
-    if d.msg.expired(now) {
-        return; // 5.0 [MQTT-3.3.2-5]
+    if d.msg.expired(now) && !faults.deliver_expired {
+        return; // 5.0 [MQTT-3.3.2-5] (fault: delivered)
     }
     let Some(pid) = session.allocate_pid() else {
         session.enqueue(d, max_queued);
@@ -527,8 +532,8 @@ fn write_publish(
     check_expiry: bool,
 ) -> bool {
     let msg = &d.msg;
-    if check_expiry && msg.expired(now) {
-        return false; // 5.0 [MQTT-3.3.2-5]
+    if check_expiry && msg.expired(now) && !faults.deliver_expired {
+        return false; // 5.0 [MQTT-3.3.2-5] (fault: delivered)
     }
     let p = conn.protocol();
     let mut publish = Publish {
@@ -541,7 +546,12 @@ fn write_publish(
         payload: msg.payload.clone(),
     };
     let mut new_alias = None;
-    if p.is_v5() && (!msg.props.is_empty() || !d.sub_ids.is_empty() || conn.client_alias_max > 0) {
+    if p.is_v5()
+        && (!msg.props.is_empty()
+            || !d.sub_ids.is_empty()
+            || conn.client_alias_max > 0
+            || faults.aliases_beyond_client_maximum)
+    {
         // 5.0 [MQTT-3.3.2-4], [MQTT-3.3.2-15], [MQTT-3.3.2-16], [MQTT-3.3.2-20]: forwarded
         // unchanged; [MQTT-3.3.2-17], [MQTT-3.3.2-18]: User Properties unchanged and in order.
         let mut props = (*msg.props).clone();
@@ -560,14 +570,23 @@ fn write_publish(
             pairs.reverse();
             props.user_properties = UserProperties::from_pairs(pairs);
         }
-        props.subscription_identifiers = d.sub_ids.clone();
+        if !faults.drop_subscription_identifiers {
+            // 5.0 [MQTT-3.3.4-3] (fault: none).
+            props.subscription_identifiers = d.sub_ids.clone();
+        }
         // Topic aliases: 5.0 [MQTT-3.1.2-26], [MQTT-3.1.2-27], [MQTT-3.3.2-11]: only up to the
         // client's Topic Alias Maximum, first come first served, never replaced.
-        if conn.client_alias_max > 0 {
+        // Fault: two more than allowed (breaks 5.0 [MQTT-3.1.2-26], [MQTT-3.1.2-27]).
+        let alias_max = if faults.aliases_beyond_client_maximum {
+            conn.client_alias_max.saturating_add(2)
+        } else {
+            conn.client_alias_max
+        };
+        if alias_max > 0 {
             if let Some(&alias) = conn.out_aliases.get(&msg.topic) {
                 props.topic_alias = Some(alias);
                 publish.topic = touchstone_codec::Str::new();
-            } else if conn.out_aliases.len() < usize::from(conn.client_alias_max) {
+            } else if conn.out_aliases.len() < usize::from(alias_max) {
                 let alias = conn.out_aliases.len() as u16 + 1;
                 props.topic_alias = Some(alias);
                 new_alias = Some(alias);
@@ -576,8 +595,11 @@ fn write_publish(
         publish.properties = props.into();
     }
     let packet = Packet::Publish(publish);
-    if p.is_v5() && packet.encoded_len(p) > conn.client_max_packet {
-        // 5.0 [MQTT-3.1.2-24], [MQTT-3.1.2-25].
+    if p.is_v5()
+        && packet.encoded_len(p) > conn.client_max_packet
+        && !faults.ignore_client_maximum_packet_size
+    {
+        // 5.0 [MQTT-3.1.2-24], [MQTT-3.1.2-25] (fault: sent anyway).
         tracing::debug!(
             conn = conn.id.0,
             "dropping a PUBLISH larger than the client's Maximum Packet Size"

@@ -43,7 +43,7 @@ impl Broker {
             return;
         };
         // 3.1.1 [MQTT-3.8.4-4], 5.0 [MQTT-3.8.4-5]: each filter in turn, one SUBACK.
-        for s in sub.filters {
+        for (n, s) in sub.filters.into_iter().enumerate() {
             let (share, inner) = match (v5, split_shared(&s.filter)) {
                 (true, Ok(Some((name, inner)))) => (Some(name), inner),
                 _ => (None, &*s.filter),
@@ -66,6 +66,9 @@ impl Broker {
                 } else {
                     ReasonCode::UNSPECIFIED_ERROR
                 }
+            } else if faults.first_filter_only && n > 0 {
+                // Fault: the filter is not acted on, yet granted.
+                ReasonCode(s.options.qos.min(cfg.maximum_qos).as_u8())
             } else {
                 // 5.0 [MQTT-3.2.2-10]: accepted whatever the QoS, granted at most Maximum QoS
                 // (fault: QoS 2 whatever was asked).
@@ -76,6 +79,12 @@ impl Broker {
                 };
                 let mut opts = s.options;
                 opts.qos = granted;
+                if faults.resubscribe_ignored {
+                    // Fault: an identical filter keeps its old options.
+                    if let Some(old) = session.subscriptions.get(&s.filter) {
+                        opts = old.opts;
+                    }
+                }
                 // 3.1.1 [MQTT-3.8.4-3], 5.0 [MQTT-3.8.4-3]: an identical filter replaces the
                 // subscription.
                 let existed = session
@@ -149,7 +158,13 @@ impl Broker {
         };
         let mut codes = Vec::new();
         // 3.1.1 [MQTT-3.10.4-1], 5.0 [MQTT-3.10.4-1]: filters compared character by character.
-        for f in &unsub.filters {
+        for (n, f) in unsub.filters.iter().enumerate() {
+            if self.config.faults.first_filter_only && n > 0 {
+                if v5 {
+                    codes.push(ReasonCode::SUCCESS);
+                }
+                continue;
+            }
             let code = match session.subscriptions.remove(f.as_str()) {
                 Some(sub) => {
                     let (share, inner) = split_filter(f, sub.shared);
@@ -163,6 +178,9 @@ impl Broker {
             if v5 {
                 codes.push(code);
             }
+        }
+        if self.config.faults.forget_inflight_on_unsubscribe {
+            session.inflight.clear();
         }
         // 3.1.1 [MQTT-3.10.4-4], [MQTT-3.10.4-5]; 5.0 [MQTT-3.10.4-4], [MQTT-3.10.4-5],
         // [MQTT-3.11.3-1].

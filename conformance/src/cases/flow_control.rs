@@ -1,0 +1,130 @@
+//! 5.0 flow control: Receive Maximum both ways.
+
+use super::prelude::*;
+
+pub(crate) const CASES: &[Case] = &[
+    SERVER_RESPECTS_RECEIVE_MAXIMUM,
+    CLIENT_EXCEEDS_RECEIVE_MAXIMUM,
+];
+
+/// The Receive Maximum the subscriber sends in CONNECT.
+const RECEIVE_MAXIMUM: u16 = 2;
+
+/// With Receive Maximum 2 and acknowledgements withheld, at most 2 QoS 1 PUBLISHes are in
+/// flight; PINGRESP and SUBACK still come; each PUBACK lets one more through.
+const SERVER_RESPECTS_RECEIVE_MAXIMUM: Case = Case {
+    id: "flow-control.server-respects-client-receive-maximum",
+    title: "The server keeps its unacknowledged PUBLISHes within the client's Receive Maximum and still answers other packets",
+    protocols: V5,
+    statements: &[
+        v5("MQTT-3.3.4-9"),
+        v5("MQTT-3.3.4-10"),
+        v5("MQTT-4.9.0-1"),
+        v5("MQTT-4.9.0-2"),
+        v5("MQTT-4.9.0-3"),
+    ],
+    requires: &[Qos1],
+    body: |t| Box::pin(server_respects_receive_maximum(t)),
+};
+
+async fn server_respects_receive_maximum(t: &mut Test) -> Verdict {
+    let topic = t.topic("flow");
+    let total = 5;
+    let mut sub = t
+        .client("sub")
+        .properties(|p| p.receive_maximum = Some(RECEIVE_MAXIMUM))
+        .connect()
+        .await?;
+    let granted = sub.subscribe(&topic, Q1).granted().await?;
+    need_granted(&granted, Q1)?;
+    let mut publ = t.client("pub").connect().await?;
+    for i in 0..total {
+        publ.publish(&topic)
+            .qos(Q1)
+            .payload(format!("{i}"))
+            .acked()
+            .await?;
+    }
+    // The send quota starts at the Receive Maximum: two PUBLISHes, then none.
+    let mut held = Vec::new();
+    for _ in 0..RECEIVE_MAXIMUM {
+        held.push(
+            sub.expect(publish(&topic).qos(Q1))
+                .because(&[v5("MQTT-4.9.0-1")])
+                .await?,
+        );
+    }
+    sub.expect_no(publish(&topic), t.quiet())
+        .await
+        .map_err(|e| e.because(&[v5("MQTT-3.3.4-9"), v5("MQTT-4.9.0-2")]))?;
+    // At the limit, other packets are still answered.
+    sub.send(Packet::PingReq).await?;
+    sub.expect(pingresp())
+        .because(&[v5("MQTT-3.3.4-10"), v5("MQTT-4.9.0-3")])
+        .await?;
+    let other = t.topic("other");
+    sub.subscribe(&other, Q0)
+        .granted()
+        .await
+        .map_err(|e| e.because(&[v5("MQTT-3.3.4-10"), v5("MQTT-4.9.0-3")]))?;
+    sub.expect_no(publish(&topic), Duration::from_millis(100))
+        .await
+        .map_err(|e| e.because(&[v5("MQTT-3.3.4-9"), v5("MQTT-4.9.0-2")]))?;
+    // Each PUBACK frees one unit of quota: the rest arrive, never more than two outstanding.
+    let mut received = held.len();
+    while received < total {
+        let m = held.remove(0);
+        sub.ack(&m).await?;
+        let next = sub
+            .expect(publish(&topic).qos(Q1))
+            .because(&[v5("MQTT-4.9.0-2")])
+            .await?;
+        received += 1;
+        held.push(next);
+        sub.expect_no(publish(&topic), Duration::from_millis(100))
+            .await
+            .map_err(|e| e.because(&[v5("MQTT-3.3.4-9"), v5("MQTT-4.9.0-2")]))?;
+    }
+    for m in held {
+        sub.ack(&m).await?;
+    }
+    Ok(())
+}
+
+/// More unacknowledged QoS 2 PUBLISHes than the server's Receive Maximum: DISCONNECT 0x93 (or
+/// the close). PUBREL is withheld, so each PUBLISH stays in flight.
+const CLIENT_EXCEEDS_RECEIVE_MAXIMUM: Case = Case {
+    id: "flow-control.client-exceeds-server-receive-maximum",
+    title: "Exceeding the server's Receive Maximum closes the connection",
+    protocols: V5,
+    statements: &[v5("MQTT-3.3.4-7")],
+    requires: &[Qos2],
+    body: |t| Box::pin(client_exceeds_receive_maximum(t)),
+};
+
+async fn client_exceeds_receive_maximum(t: &mut Test) -> Verdict {
+    let topic = t.topic("flood");
+    let mut c = t.client("c").connect().await?;
+    let max = c
+        .connack()
+        .and_then(|a| a.properties.receive_maximum)
+        .unwrap_or(u16::MAX);
+    if max > 1000 {
+        return Err(skip(format!(
+            "the server's Receive Maximum {max} is too large to exceed cheaply"
+        )));
+    }
+    t.observe(format!("the server's Receive Maximum is {max}"));
+    for _ in 0..=max {
+        c.publish(&topic).qos(Q2).payload("x").send().await?;
+    }
+    let closed = c.expect_closed().because(&[v5("MQTT-3.3.4-7")]).await?;
+    match closed.disconnect {
+        Some(code) if code != ReasonCode::RECEIVE_MAXIMUM_EXCEEDED => Err(CaseError::fail(
+            "DISCONNECT 0x93 Receive Maximum exceeded, or the close without DISCONNECT",
+            format!("DISCONNECT {}", summary::reason(code)),
+        )
+        .because(&[v5("MQTT-3.3.4-7")])),
+        _ => Ok(()),
+    }
+}

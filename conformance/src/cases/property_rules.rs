@@ -1,0 +1,450 @@
+//! 5.0 properties allowed and not allowed in each packet a client sends, generated from the
+//! table of section 2.2.2.2: a property identifier not valid for the packet makes it a
+//! Malformed Packet, which the server answers by closing the connection (5.0 [MQTT-4.13.1-1]);
+//! every allowed property is accepted.
+
+use super::prelude::*;
+
+pub(crate) const CASES: &[Case] = &[
+    FORBIDDEN_CONNECT,
+    FORBIDDEN_PUBLISH,
+    PUBLISH_SUBSCRIPTION_ID,
+    FORBIDDEN_PUBACK,
+    FORBIDDEN_PUBREC,
+    FORBIDDEN_PUBREL,
+    FORBIDDEN_PUBCOMP,
+    FORBIDDEN_SUBSCRIBE,
+    FORBIDDEN_UNSUBSCRIBE,
+    FORBIDDEN_DISCONNECT,
+    ALLOWED,
+];
+
+/// Every property identifier of 5.0 (Table 2-4).
+const ALL_IDS: &[u8] = &[
+    0x01, 0x02, 0x03, 0x08, 0x09, 0x0B, 0x11, 0x12, 0x13, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1C,
+    0x1F, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2A,
+];
+
+/// The packets a client sends and the property identifiers each allows (Table 2-4).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Connect,
+    Publish,
+    PubAck,
+    PubRec,
+    PubRel,
+    PubComp,
+    Subscribe,
+    Unsubscribe,
+    Disconnect,
+}
+
+impl Kind {
+    fn allowed(self) -> &'static [u8] {
+        match self {
+            Kind::Connect => &[0x11, 0x15, 0x16, 0x17, 0x19, 0x21, 0x22, 0x26, 0x27],
+            // 0x0B is listed for PUBLISH, but only from server to client: from a client it
+            // is a Protocol Error (5.0 [MQTT-3.3.4-6]), checked by its own case.
+            Kind::Publish => &[0x01, 0x02, 0x03, 0x08, 0x09, 0x0B, 0x23, 0x26],
+            Kind::PubAck | Kind::PubRec | Kind::PubRel | Kind::PubComp => &[0x1F, 0x26],
+            Kind::Subscribe => &[0x0B, 0x26],
+            Kind::Unsubscribe => &[0x26],
+            Kind::Disconnect => &[0x11, 0x1C, 0x1F, 0x26],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Connect => "CONNECT",
+            Kind::Publish => "PUBLISH",
+            Kind::PubAck => "PUBACK",
+            Kind::PubRec => "PUBREC",
+            Kind::PubRel => "PUBREL",
+            Kind::PubComp => "PUBCOMP",
+            Kind::Subscribe => "SUBSCRIBE",
+            Kind::Unsubscribe => "UNSUBSCRIBE",
+            Kind::Disconnect => "DISCONNECT",
+        }
+    }
+
+    /// The identifiers not allowed in this packet.
+    fn forbidden(self) -> impl Iterator<Item = u8> {
+        ALL_IDS
+            .iter()
+            .copied()
+            .filter(move |id| !self.allowed().contains(id))
+    }
+}
+
+/// One property `id` with a value well formed for its type.
+fn property(id: u8) -> Vec<u8> {
+    let mut out = vec![id];
+    match id {
+        // Byte.
+        0x01 | 0x17 | 0x19 | 0x24 | 0x25 | 0x28 | 0x29 | 0x2A => out.push(1),
+        // Two Byte Integer.
+        0x13 | 0x21 | 0x22 | 0x23 => out.extend_from_slice(&10u16.to_be_bytes()),
+        // Four Byte Integer.
+        0x02 | 0x11 | 0x18 | 0x27 => out.extend_from_slice(&100u32.to_be_bytes()),
+        // Variable Byte Integer.
+        0x0B => out.push(1),
+        // Binary Data.
+        0x09 | 0x16 => out.extend_from_slice(&[0, 2, 0xAB, 0xCD]),
+        // UTF-8 String Pair.
+        0x26 => out.extend_from_slice(&[0, 1, b'k', 0, 1, b'v']),
+        // UTF-8 Encoded String (Response Topic a valid topic name).
+        _ => out.extend_from_slice(&[0, 3, b'a', b'/', b'b']),
+    }
+    out
+}
+
+/// Packet id `n` (not zero).
+fn pid(n: u16) -> PacketId {
+    PacketId::new(n).unwrap_or(PacketId::MIN)
+}
+
+/// `props` as a Property Length and the properties.
+fn with_length(frame: Frame, props: &[u8]) -> Frame {
+    frame.varint(props.len() as u32).bytes(props)
+}
+
+/// `kind` with the properties `props`, built by hand (nothing checked), for topic `topic` and
+/// client id `client_id`.
+fn packet(kind: Kind, props: &[u8], topic: &str, client_id: &str) -> Bytes {
+    let frame = match kind {
+        Kind::Connect => with_length(
+            Frame::new(0x10).string("MQTT").u8(5).u8(0x02).u16(60),
+            props,
+        )
+        .string(client_id),
+        Kind::Publish => with_length(Frame::new(0x32).string(topic).u16(1), props).bytes(b"p"),
+        Kind::PubAck => with_length(Frame::new(0x40).u16(7).u8(0), props),
+        Kind::PubRec => with_length(Frame::new(0x50).u16(7).u8(0), props),
+        Kind::PubRel => with_length(Frame::new(0x62).u16(7).u8(0), props),
+        Kind::PubComp => with_length(Frame::new(0x70).u16(7).u8(0), props),
+        Kind::Subscribe => with_length(Frame::new(0x82).u16(3), props)
+            .string(topic)
+            .u8(1),
+        Kind::Unsubscribe => with_length(Frame::new(0xA2).u16(3), props).string(topic),
+        Kind::Disconnect => with_length(Frame::new(0xE0).u8(0), props),
+    };
+    frame.to_bytes()
+}
+
+macro_rules! forbidden_case {
+    ($name:ident, $kind:expr, $id:literal, $title:literal, [$($s:literal),*]) => {
+        const $name: Case = Case {
+            id: $id,
+            title: $title,
+            protocols: V5,
+            statements: &[v5("MQTT-4.13.1-1") $(, v5($s))*],
+            requires: &[],
+            body: |t| Box::pin(forbidden(t, $kind, $kind.forbidden().collect())),
+        };
+    };
+}
+
+forbidden_case!(
+    FORBIDDEN_CONNECT,
+    Kind::Connect,
+    "property-rules.connect-forbidden",
+    "CONNECT with a property not allowed in CONNECT is refused and the connection closed",
+    ["MQTT-3.1.4-1"]
+);
+forbidden_case!(
+    FORBIDDEN_PUBLISH,
+    Kind::Publish,
+    "property-rules.publish-forbidden",
+    "PUBLISH with a property not allowed in PUBLISH closes the connection",
+    []
+);
+forbidden_case!(
+    FORBIDDEN_PUBACK,
+    Kind::PubAck,
+    "property-rules.puback-forbidden",
+    "PUBACK with a property not allowed in PUBACK closes the connection",
+    []
+);
+forbidden_case!(
+    FORBIDDEN_PUBREC,
+    Kind::PubRec,
+    "property-rules.pubrec-forbidden",
+    "PUBREC with a property not allowed in PUBREC closes the connection",
+    []
+);
+forbidden_case!(
+    FORBIDDEN_PUBREL,
+    Kind::PubRel,
+    "property-rules.pubrel-forbidden",
+    "PUBREL with a property not allowed in PUBREL closes the connection",
+    []
+);
+forbidden_case!(
+    FORBIDDEN_PUBCOMP,
+    Kind::PubComp,
+    "property-rules.pubcomp-forbidden",
+    "PUBCOMP with a property not allowed in PUBCOMP closes the connection",
+    []
+);
+forbidden_case!(
+    FORBIDDEN_SUBSCRIBE,
+    Kind::Subscribe,
+    "property-rules.subscribe-forbidden",
+    "SUBSCRIBE with a property not allowed in SUBSCRIBE closes the connection",
+    []
+);
+forbidden_case!(
+    FORBIDDEN_UNSUBSCRIBE,
+    Kind::Unsubscribe,
+    "property-rules.unsubscribe-forbidden",
+    "UNSUBSCRIBE with a property not allowed in UNSUBSCRIBE closes the connection",
+    []
+);
+forbidden_case!(
+    FORBIDDEN_DISCONNECT,
+    Kind::Disconnect,
+    "property-rules.disconnect-forbidden",
+    "DISCONNECT 0x00 with a property not allowed in DISCONNECT is malformed, so the Will is published",
+    ["MQTT-3.1.2-8"]
+);
+
+/// A client's PUBLISH with a Subscription Identifier is a Protocol Error.
+const PUBLISH_SUBSCRIPTION_ID: Case = Case {
+    id: "property-rules.publish-subscription-identifier-closes",
+    title:
+        "A client's PUBLISH with a Subscription Identifier (a Protocol Error) closes the connection",
+    protocols: V5,
+    statements: &[v5("MQTT-3.3.4-6"), v5("MQTT-4.13.1-1")],
+    requires: &[],
+    body: |t| Box::pin(forbidden(t, Kind::Publish, vec![0x0B])),
+};
+
+/// For each identifier not allowed in `kind`: a fresh connection sends `kind` with it and the
+/// server closes the connection (DISCONNECT 0x81/0x82, or CONNACK 0x81/0x82 for CONNECT, may
+/// come first). DISCONNECT closes the connection anyway, so there the Will tells: a malformed
+/// DISCONNECT is not a normal disconnection and the Will is published.
+async fn forbidden(t: &mut Test, kind: Kind, ids: Vec<u8>) -> Verdict {
+    let topic = t.topic("x");
+    let mut watcher = None;
+    if kind == Kind::Connect {
+        // Control: the same server accepts a CONNECT with no properties.
+        let mut control = t.client("control").connect().await?;
+        control.disconnect().await?;
+    }
+    if kind == Kind::Disconnect {
+        let mut w = t.client("watcher").connect().await?;
+        w.subscribe(&format!("{}/will/+", t.prefix()), Q0)
+            .granted()
+            .await?;
+        watcher = Some(w);
+    }
+    for id in ids {
+        let props = property(id);
+        let name = format!("p{id:02x}");
+        let expected = format!(
+            "the connection closed after {} with property 0x{id:02X} ({})",
+            kind.name(),
+            touchstone_codec::properties::property_name(u32::from(id))
+        );
+        let will_topic = format!("{}/will/{name}", t.prefix());
+        let builder = t.client(&name);
+        let mut c = match kind {
+            Kind::Connect => builder.open().await?,
+            Kind::Disconnect => builder.will(&will_topic, "gone").connect().await?,
+            _ => builder.connect().await?,
+        };
+        let client_id = c.client_id().to_string();
+        c.send_raw(packet(kind, &props, &topic, &client_id)).await?;
+        let mut cite = vec![v5("MQTT-4.13.1-1")];
+        if kind == Kind::Connect {
+            cite.push(v5("MQTT-3.1.4-1"));
+        }
+        if kind == Kind::Publish && id == 0x0B {
+            cite.push(v5("MQTT-3.3.4-6"));
+        }
+        match c.expect_closed().within(t.timeout()).because(&cite).await {
+            Ok(_) => {}
+            Err(CaseError::Fail(mut f)) => {
+                f.expected = expected;
+                return Err(CaseError::Fail(f));
+            }
+            Err(e) => return Err(e),
+        }
+        if let Some(w) = &mut watcher {
+            w.expect(publish(&will_topic).payload("gone"))
+                .because(&[v5("MQTT-3.1.2-8"), v5("MQTT-4.13.1-1")])
+                .await?;
+        }
+    }
+    if let Some(mut w) = watcher {
+        w.disconnect().await?;
+    }
+    Ok(())
+}
+
+/// Every packet a client sends, with every property allowed in it, is accepted.
+const ALLOWED: Case = Case {
+    id: "property-rules.allowed-accepted",
+    title: "CONNECT, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE and DISCONNECT with every allowed property are accepted",
+    protocols: V5,
+    statements: &[
+        v5("MQTT-3.1.4-5"),
+        v5("MQTT-4.3.2-4"),
+        v5("MQTT-4.3.3-8"),
+        v5("MQTT-3.8.4-1"),
+        v5("MQTT-3.10.4-4"),
+        v5("MQTT-3.14.4-3"),
+    ],
+    requires: &[Qos1, Qos2],
+    body: |t| Box::pin(allowed(t)),
+};
+
+/// The properties `kind` allows, except those the case cannot send blindly: Authentication
+/// Method and Data (enhanced authentication, see the `auth` cases), Topic Alias (only if the
+/// server allows aliases) and a client's Subscription Identifier in PUBLISH (a Protocol
+/// Error).
+fn allowed_props(t: &Test, kind: Kind) -> Vec<u8> {
+    let aliases = t.capabilities().topic_alias_maximum >= 10;
+    let mut out = Vec::new();
+    for id in kind.allowed() {
+        let skip = matches!(id, 0x15 | 0x16)
+            || (kind == Kind::Publish && *id == 0x0B)
+            || (*id == 0x23 && !aliases)
+            || (kind == Kind::Disconnect && *id == 0x11);
+        if !skip {
+            out.extend(property(*id));
+        }
+    }
+    if kind == Kind::Disconnect {
+        // Session Expiry Interval 0, as in the CONNECT (a non-zero one would be a Protocol
+        // Error, 5.0 [MQTT-3.14.2-2]).
+        out.extend_from_slice(&[0x11, 0, 0, 0, 0]);
+    }
+    out
+}
+
+async fn allowed(t: &mut Test) -> Verdict {
+    let topic = t.topic("x");
+    let will_topic = t.topic("will");
+    let mut watcher = t.client("watcher").connect().await?;
+    watcher.subscribe(&will_topic, Q0).granted().await?;
+
+    // CONNECT with every allowed property (Session Expiry Interval 0 is the one in the table).
+    let mut c = t.client("c").will(&will_topic, "gone").open().await?;
+    let client_id = c.client_id().to_string();
+    let mut connect_props = allowed_props(t, Kind::Connect);
+    // Session Expiry Interval 0 (the table value 100 would keep a session).
+    let at = connect_props.iter().position(|b| *b == 0x11).unwrap_or(0);
+    connect_props[at + 1..at + 5].copy_from_slice(&[0, 0, 0, 0]);
+    let connect = with_length(
+        Frame::new(0x10)
+            .string("MQTT")
+            .u8(5)
+            .u8(0x06) // Clean Start, Will Flag, Will QoS 0.
+            .u16(60),
+        &connect_props,
+    )
+    .string(&client_id)
+    .u8(0) // Will Properties: none.
+    .string(&will_topic)
+    .string("gone");
+    c.send_raw(connect.to_bytes()).await?;
+    c.expect(connack().accepted())
+        .because(&[v5("MQTT-3.1.4-5")])
+        .await?;
+
+    // SUBSCRIBE (Subscription Identifier, User Property) to QoS 2.
+    let sub = with_length(Frame::new(0x82).u16(3), &allowed_props(t, Kind::Subscribe))
+        .string(&topic)
+        .u8(2);
+    c.send_raw(sub.to_bytes()).await?;
+    let granted = c
+        .expect(suback(pid(3)))
+        .because(&[v5("MQTT-3.8.4-1")])
+        .await?;
+    check(
+        granted.reason_codes.first().is_some_and(|r| r.0 == 2),
+        "SUBACK granting QoS 2",
+        || format!("{:?}", granted.reason_codes),
+    )?;
+
+    // PUBLISH QoS 1 with every allowed property: PUBACK, and the copy comes back.
+    let pub_props = allowed_props(t, Kind::Publish);
+    let publish1 = with_length(Frame::new(0x32).string(&topic).u16(11), &pub_props).bytes(b"p1");
+    c.send_raw(publish1.to_bytes()).await?;
+    c.expect(puback(pid(11)))
+        .because(&[v5("MQTT-4.3.2-4")])
+        .await?;
+    let m = c.expect(any_publish().payload("p1")).await?;
+    let (Some(id), Q1) = (m.packet_id, m.qos) else {
+        return Err(CaseError::fail(
+            "the message at QoS 1",
+            summary::packet(&Packet::Publish(m)),
+        ));
+    };
+    // PUBACK with Reason String and User Property.
+    let ack = with_length(
+        Frame::new(0x40).u16(id.get()).u8(0),
+        &allowed_props(t, Kind::PubAck),
+    );
+    c.send_raw(ack.to_bytes()).await?;
+
+    // PUBLISH QoS 2: PUBREC; PUBREL with properties: PUBCOMP.
+    let publish2 = with_length(Frame::new(0x34).string(&topic).u16(12), &pub_props).bytes(b"p2");
+    c.send_raw(publish2.to_bytes()).await?;
+    c.expect(pubrec(pid(12)))
+        .because(&[v5("MQTT-4.3.3-8")])
+        .await?;
+    let rel = with_length(
+        Frame::new(0x62).u16(12).u8(0),
+        &allowed_props(t, Kind::PubRel),
+    );
+    c.send_raw(rel.to_bytes()).await?;
+    c.expect(pubcomp(pid(12))).await?;
+    // The copy at QoS 2: PUBREC and PUBCOMP with properties.
+    let m = c.expect(any_publish().payload("p2")).await?;
+    let Some(id) = m.packet_id else {
+        return Err(CaseError::fail(
+            "the message at QoS 2",
+            summary::packet(&Packet::Publish(m)),
+        ));
+    };
+    let rec = with_length(
+        Frame::new(0x50).u16(id.get()).u8(0),
+        &allowed_props(t, Kind::PubRec),
+    );
+    c.send_raw(rec.to_bytes()).await?;
+    c.expect(pubrel(id)).await?;
+    let comp = with_length(
+        Frame::new(0x70).u16(id.get()).u8(0),
+        &allowed_props(t, Kind::PubComp),
+    );
+    c.send_raw(comp.to_bytes()).await?;
+
+    // UNSUBSCRIBE with a User Property.
+    let unsub = with_length(
+        Frame::new(0xA2).u16(4),
+        &allowed_props(t, Kind::Unsubscribe),
+    )
+    .string(&topic);
+    c.send_raw(unsub.to_bytes()).await?;
+    c.expect(unsuback(pid(4)))
+        .because(&[v5("MQTT-3.10.4-4")])
+        .await?;
+    c.ping().await?;
+
+    // DISCONNECT 0x00 with Session Expiry Interval 0, Reason String and User Property: a
+    // normal disconnection, so no Will.
+    let disc = with_length(Frame::new(0xE0).u8(0), &allowed_props(t, Kind::Disconnect));
+    c.send_raw(disc.to_bytes()).await?;
+    c.expect_closed().await?;
+    watcher
+        .expect_no(publish(&will_topic), t.quiet())
+        .await
+        .map_err(|e| e.because(&[v5("MQTT-3.14.4-3")]))?;
+    // Control: the same Will without the DISCONNECT is published.
+    let mut d = t.client("d").will(&will_topic, "gone").connect().await?;
+    d.close().await;
+    watcher.expect(publish(&will_topic).payload("gone")).await?;
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! SUBSCRIBE and SUBACK, UNSUBSCRIBE and UNSUBACK: several filters in one packet, the order of
+//! the codes, re-subscribing, subscription options (No Local, reserved bits), overlapping
+//! subscriptions with Subscription Identifiers, and deliveries already started when a
+//! subscription goes.
+
+use super::prelude::*;
+
+pub(crate) const CASES: &[Case] = &[
+    MULTI_FILTER,
+    RESUBSCRIBE,
+    OPTIONS_RESERVED,
+    NO_LOCAL,
+    OVERLAPPING_IDS,
+    UNSUBSCRIBE_FLAGS,
+    UNSUBSCRIBE_MULTI,
+    UNSUBSCRIBE_INFLIGHT,
+    NO_WILDCARDS,
+];
+
+/// The codes a SUBACK may carry: 3.1.1 section 3.9.3, 5.0 section 3.9.3.
+fn allowed_suback_code(v5: bool, code: ReasonCode) -> bool {
+    if v5 {
+        matches!(
+            code.0,
+            0x00 | 0x01 | 0x02 | 0x80 | 0x83 | 0x87 | 0x8F | 0x91 | 0x97 | 0x9E | 0xA1 | 0xA2
+        )
+    } else {
+        matches!(code.0, 0x00 | 0x01 | 0x02 | 0x80)
+    }
+}
+
+/// One SUBSCRIBE with three filters asking QoS 0, 1 and 2: one SUBACK with three codes in
+/// filter order, each filter subscribed at its own granted QoS (a message published at QoS 2
+/// to each topic arrives at that filter's granted QoS).
+const MULTI_FILTER: Case = Case {
+    id: "subscribe.multi-filter-one-suback",
+    title: "A SUBSCRIBE with several filters gets one SUBACK, one code per filter in filter order",
+    protocols: BOTH,
+    statements: &[
+        v311("MQTT-3.8.4-1"),
+        v311("MQTT-3.8.4-2"),
+        v311("MQTT-3.8.4-4"),
+        v311("MQTT-3.8.4-5"),
+        v311("MQTT-3.9.3-1"),
+        v311("MQTT-3.9.3-2"),
+        v5("MQTT-3.8.4-1"),
+        v5("MQTT-3.8.4-2"),
+        v5("MQTT-3.8.4-5"),
+        v5("MQTT-3.8.4-6"),
+        v5("MQTT-3.8.4-7"),
+        v5("MQTT-3.9.3-1"),
+        v5("MQTT-3.9.3-2"),
+    ],
+    requires: &[Qos1, Qos2],
+    body: |t| Box::pin(multi_filter(t)),
+};
+
+async fn multi_filter(t: &mut Test) -> Verdict {
+    let topics = [t.topic("q0"), t.topic("q1"), t.topic("q2")];
+    let requested = [Q0, Q1, Q2];
+    let mut s = t.client("sub").connect().await?;
+    let (id, _) = s
+        .subscribe(&topics[0], Q0)
+        .also(&topics[1], Q1)
+        .also(&topics[2], Q2)
+        .send()
+        .await?;
+    let ack = s
+        .expect(suback(id).codes(3))
+        .because(&cite_all(
+            t,
+            &[
+                "MQTT-3.8.4-1",
+                "MQTT-3.8.4-2",
+                "MQTT-3.8.4-4",
+                "MQTT-3.8.4-5",
+            ],
+            &[
+                "MQTT-3.8.4-1",
+                "MQTT-3.8.4-2",
+                "MQTT-3.8.4-5",
+                "MQTT-3.8.4-6",
+            ],
+        ))
+        .await?;
+    let codes = ack.reason_codes.clone();
+    t.observe(format!(
+        "SUBACK codes for QoS 0, 1, 2: {}",
+        codes
+            .iter()
+            .map(|c| format!("0x{:02X}", c.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    for code in &codes {
+        if !allowed_suback_code(t.is_v5(), *code) {
+            return Err(CaseError::fail(
+                "SUBACK codes among those the specification defines",
+                format!("code 0x{:02X}", code.0),
+            )
+            .because(&cite(t, "MQTT-3.9.3-2", "MQTT-3.9.3-2")));
+        }
+    }
+    let mut granted = Vec::new();
+    for (code, req) in codes.iter().zip(requested) {
+        let Some(q) = QoS::from_u8(code.0) else {
+            return Err(skip(format!(
+                "the server refused a filter (0x{:02X}), so the codes' order cannot be checked",
+                code.0
+            )));
+        };
+        if q > req {
+            // A code above the QoS its filter asked for: the codes are out of order.
+            return Err(CaseError::fail(
+                format!(
+                    "SUBACK codes in filter order, each at most the QoS its filter asked ({})",
+                    requested.map(|q| q.as_u8().to_string()).join(", ")
+                ),
+                format!("{codes:?}"),
+            )
+            .because(&cite_all(
+                t,
+                &["MQTT-3.9.3-1", "MQTT-3.8.4-5"],
+                &["MQTT-3.9.3-1", "MQTT-3.8.4-7"],
+            )));
+        }
+        granted.push(q);
+    }
+    // Each filter was subscribed, at its own granted QoS.
+    let mut publ = t.client("pub").connect().await?;
+    for topic in &topics {
+        publ.publish(topic).qos(Q2).payload("m").acked().await?;
+    }
+    for (topic, q) in topics.iter().zip(&granted) {
+        let m = s
+            .expect(publish(topic).qos(*q))
+            .because(&cite_all(
+                t,
+                &["MQTT-3.8.4-4", "MQTT-3.9.3-1"],
+                &["MQTT-3.8.4-5", "MQTT-3.9.3-1"],
+            ))
+            .await?;
+        s.ack(&m).await?;
+    }
+    Ok(())
+}
+
+/// Re-subscribing an existing filter replaces the subscription (the new QoS applies, there is
+/// still one subscription) and sends the retained message again (5.0: Retain Handling 0).
+const RESUBSCRIBE: Case = Case {
+    id: "subscribe.resubscribe-replaces",
+    title: "Re-subscribing a filter replaces the subscription and re-sends retained messages",
+    protocols: BOTH,
+    statements: &[v311("MQTT-3.8.4-3"), v5("MQTT-3.8.4-3"), v5("MQTT-3.8.4-4")],
+    requires: &[Retain, Qos1],
+    body: |t| Box::pin(resubscribe(t)),
+};
+
+async fn resubscribe(t: &mut Test) -> Verdict {
+    let topic = t.topic("r");
+    let mut publ = t.client("pub").connect().await?;
+    publ.publish(&topic)
+        .qos(Q1)
+        .retain()
+        .payload("kept")
+        .acked()
+        .await?;
+    let mut s = t.client("sub").connect().await?;
+    let granted = s.subscribe(&topic, Q1).granted().await?;
+    need_granted(&granted, Q1)?;
+    let m = s
+        .expect(publish(&topic).retain(true).payload("kept"))
+        .await?;
+    s.ack(&m).await?;
+    // The same filter again, now QoS 0.
+    s.subscribe(&topic, Q0).granted().await?;
+    let m = s
+        .expect(publish(&topic).retain(true).payload("kept"))
+        .because(&cite(t, "MQTT-3.8.4-3", "MQTT-3.8.4-4"))
+        .await?;
+    s.ack(&m).await?;
+    // The replacing subscription's QoS applies, and only one copy comes.
+    publ.publish(&topic).qos(Q1).payload("live").acked().await?;
+    s.expect(publish(&topic).payload("live").qos(Q0))
+        .because(&cite(t, "MQTT-3.8.4-3", "MQTT-3.8.4-3"))
+        .await?;
+    s.expect_nothing(t.quiet())
+        .await
+        .map_err(|e| e.because(&cite(t, "MQTT-3.8.4-3", "MQTT-3.8.4-3")))
+}
+
+/// A Subscription Options / Requested QoS byte with reserved bits set (5.0: bits 6-7; 3.1.1:
+/// QoS 3) makes the SUBSCRIBE malformed: the connection closes, no SUBACK.
+const OPTIONS_RESERVED: Case = Case {
+    id: "subscribe.options-reserved-bits",
+    title: "A SUBSCRIBE whose options byte has reserved bits set closes the connection",
+    protocols: BOTH,
+    statements: &[
+        v311("MQTT-3.8.3-4"),
+        v311("MQTT-4.8.0-1"),
+        v5("MQTT-3.8.3-5"),
+        v5("MQTT-4.13.1-1"),
+    ],
+    requires: &[],
+    body: |t| Box::pin(options_reserved(t)),
+};
+
+async fn options_reserved(t: &mut Test) -> Verdict {
+    let topic = t.topic("s");
+    let mut c = t.client("c").connect().await?;
+    // SUBSCRIBE, packet id 1, one filter; 3.1.1: Requested QoS 3; 5.0: bits 6 and 7 set.
+    let mut frame = Frame::new(0x82).u16(1);
+    let options = if t.is_v5() {
+        frame = frame.varint(0);
+        0xC0
+    } else {
+        0x03
+    };
+    c.send_raw(frame.string(&topic).u8(options).to_bytes())
+        .await?;
+    let because = cite_all(
+        t,
+        &["MQTT-3.8.3-4", "MQTT-4.8.0-1"],
+        &["MQTT-3.8.3-5", "MQTT-4.13.1-1"],
+    );
+    c.expect_closed().because(&because).await?;
+    c.expect_no(suback(PacketId::MIN), Duration::ZERO)
+        .await
+        .map_err(|e| e.because(&because))
+}
+
+/// No Local: a client's own messages are not sent back to it on a No Local subscription, while
+/// other clients' messages are, and another subscriber gets the client's message.
+const NO_LOCAL: Case = Case {
+    id: "subscribe.no-local",
+    title: "No Local keeps a client's own messages from coming back to it",
+    protocols: V5,
+    statements: &[v5("MQTT-3.8.3-3")],
+    requires: &[],
+    body: |t| Box::pin(no_local(t)),
+};
+
+async fn no_local(t: &mut Test) -> Verdict {
+    let topic = t.topic("n");
+    let mut a = t.client("a").connect().await?;
+    a.subscribe(&topic, Q0).no_local().granted().await?;
+    let mut b = t.client("b").connect().await?;
+    b.subscribe(&topic, Q0).granted().await?;
+    // Control: another client's message reaches the No Local subscriber.
+    b.publish(&topic).payload("from-b").send().await?;
+    a.expect(publish(&topic).payload("from-b")).await?;
+    b.expect(publish(&topic).payload("from-b")).await?;
+    // Its own message goes to b only.
+    a.publish(&topic).payload("from-a").send().await?;
+    b.expect(publish(&topic).payload("from-a")).await?;
+    a.expect_nothing(t.quiet())
+        .await
+        .map_err(|e| e.because(&[v5("MQTT-3.8.3-3")]))
+}
+
+/// Two overlapping subscriptions with Subscription Identifiers 1 and 2: one copy carrying both
+/// identifiers (any order), or two copies carrying one identifier each. The report records
+/// which.
+const OVERLAPPING_IDS: Case = Case {
+    id: "subscribe.overlapping-subscription-identifiers",
+    title: "Overlapping subscriptions' Subscription Identifiers come with the messages",
+    protocols: V5,
+    statements: &[v5("MQTT-3.3.4-3"), v5("MQTT-3.3.4-4"), v5("MQTT-3.3.4-5")],
+    requires: &[Wildcards, SubscriptionIdentifiers],
+    body: |t| Box::pin(overlapping_ids(t)),
+};
+
+async fn overlapping_ids(t: &mut Test) -> Verdict {
+    let p = t.prefix();
+    let topic = format!("{p}/a");
+    let mut s = t.client("sub").connect().await?;
+    s.subscribe(&format!("{p}/+"), Q0).id(1).granted().await?;
+    s.subscribe(&topic, Q0).id(2).granted().await?;
+    let mut publ = t.client("pub").connect().await?;
+    publ.publish(&topic).payload("m").send().await?;
+    let ids_of = |m: &Publish| {
+        let mut ids = m.properties.subscription_identifiers.clone();
+        ids.sort_unstable();
+        ids
+    };
+    let first = s
+        .expect(publish(&topic))
+        .because(&[v5("MQTT-3.3.4-3")])
+        .await?;
+    let ids = ids_of(&first);
+    if ids == [1, 2] {
+        t.observe("one copy carrying both Subscription Identifiers");
+        return Ok(());
+    }
+    if ids.len() != 1 {
+        return Err(CaseError::fail(
+            "one copy with Subscription Identifiers 1 and 2, or a copy per subscription with its own",
+            format!("a copy with identifiers {ids:?}"),
+        )
+        .because(&[v5("MQTT-3.3.4-3"), v5("MQTT-3.3.4-4"), v5("MQTT-3.3.4-5")]));
+    }
+    t.observe("a copy per subscription, each with its own identifier");
+    let want = if ids == [1] { 2 } else { 1 };
+    s.expect(
+        publish(&topic).satisfies(format!("Subscription Identifier {want}"), move |m| {
+            let ids = &m.properties.subscription_identifiers;
+            if ids[..] == [want] {
+                Ok(())
+            } else {
+                Err(format!("identifiers {ids:?}"))
+            }
+        }),
+    )
+    .because(&[v5("MQTT-3.3.4-3"), v5("MQTT-3.3.4-5")])
+    .await?;
+    Ok(())
+}
+
+/// UNSUBSCRIBE with fixed-header flags 0000 instead of 0010.
+const UNSUBSCRIBE_FLAGS: Case = Case {
+    id: "subscribe.unsubscribe-reserved-flags",
+    title: "UNSUBSCRIBE with reserved flags other than 0010 closes the connection, unanswered",
+    protocols: BOTH,
+    statements: &[v311("MQTT-3.10.1-1"), v5("MQTT-3.10.1-1")],
+    requires: &[],
+    body: |t| Box::pin(unsubscribe_flags(t)),
+};
+
+async fn unsubscribe_flags(t: &mut Test) -> Verdict {
+    let topic = t.topic("u");
+    let mut c = t.client("c").connect().await?;
+    c.subscribe(&topic, Q0).granted().await?;
+    // UNSUBSCRIBE, packet id 7, one filter, flags 0000.
+    let mut frame = Frame::new(0xA0).u16(7);
+    if t.is_v5() {
+        frame = frame.varint(0);
+    }
+    c.send_raw(frame.string(&topic).to_bytes()).await?;
+    let because = cite(t, "MQTT-3.10.1-1", "MQTT-3.10.1-1");
+    c.expect_closed().because(&because).await?;
+    let id = PacketId::new(7).ok_or_else(|| CaseError::Error("packet id".into()))?;
+    c.expect_no(unsuback(id), Duration::ZERO)
+        .await
+        .map_err(|e| e.because(&because))
+}
+
+/// One UNSUBSCRIBE for a filter never subscribed and two subscribed ones: one UNSUBACK (5.0:
+/// a code per filter in filter order — 0x11 or 0x00 for the first, 0x00 for the others), both
+/// subscriptions gone, a third one untouched.
+const UNSUBSCRIBE_MULTI: Case = Case {
+    id: "subscribe.unsubscribe-multiple-filters",
+    title: "An UNSUBSCRIBE with several filters removes each and gets one UNSUBACK, codes in order",
+    protocols: BOTH,
+    statements: &[
+        v311("MQTT-3.10.4-4"),
+        v311("MQTT-3.10.4-6"),
+        v5("MQTT-3.10.4-4"),
+        v5("MQTT-3.10.4-6"),
+        v5("MQTT-3.11.3-1"),
+    ],
+    requires: &[],
+    body: |t| Box::pin(unsubscribe_multi(t)),
+};
+
+async fn unsubscribe_multi(t: &mut Test) -> Verdict {
+    let [never, a, b, kept] = [t.topic("x"), t.topic("a"), t.topic("b"), t.topic("c")];
+    let mut s = t.client("sub").connect().await?;
+    for f in [&a, &b, &kept] {
+        s.subscribe(f, Q0).granted().await?;
+    }
+    let id = s.unsubscribe(&never).also(&a).also(&b).send().await?;
+    let because = cite_all(
+        t,
+        &["MQTT-3.10.4-4", "MQTT-3.10.4-6"],
+        &["MQTT-3.10.4-4", "MQTT-3.10.4-6", "MQTT-3.11.3-1"],
+    );
+    let ack = if t.is_v5() {
+        s.expect(unsuback(id).codes(3)).because(&because).await?
+    } else {
+        s.expect(unsuback(id)).because(&because).await?
+    };
+    if t.is_v5() {
+        let codes = &ack.reason_codes;
+        t.observe(format!(
+            "UNSUBACK codes (never subscribed, subscribed, subscribed): {}",
+            codes
+                .iter()
+                .map(|c| format!("0x{:02X}", c.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        let first_ok = matches!(codes[0].0, 0x00 | 0x11);
+        if !first_ok || codes[1].0 != 0x00 || codes[2].0 != 0x00 {
+            return Err(CaseError::fail(
+                "UNSUBACK codes in filter order: 0x11 (or 0x00), 0x00, 0x00",
+                format!("{codes:?}"),
+            )
+            .because(&[v5("MQTT-3.11.3-1")]));
+        }
+    }
+    let mut publ = t.client("pub").connect().await?;
+    for topic in [&a, &b, &kept] {
+        publ.publish(topic).payload("m").send().await?;
+    }
+    // Control: the subscription not named is still there.
+    s.expect(publish(&kept)).await?;
+    s.expect_nothing(t.quiet())
+        .await
+        .map_err(|e| e.because(&cite(t, "MQTT-3.10.4-6", "MQTT-3.10.4-6")))
+}
+
+/// A QoS 1 delivery started before the UNSUBSCRIBE is still completed after it: unacknowledged
+/// when the connection drops, it is sent again (DUP) when the session resumes, although the
+/// subscription is gone.
+const UNSUBSCRIBE_INFLIGHT: Case = Case {
+    id: "subscribe.unsubscribe-completes-started-delivery",
+    title: "A QoS 1 delivery started before UNSUBSCRIBE is still completed after it",
+    protocols: BOTH,
+    statements: &[v311("MQTT-3.10.4-3"), v5("MQTT-3.10.4-3")],
+    requires: &[Qos1],
+    body: |t| Box::pin(unsubscribe_inflight(t)),
+};
+
+async fn unsubscribe_inflight(t: &mut Test) -> Verdict {
+    let topic = t.topic("f");
+    let mut s = t.client("sub").persistent_session().connect().await?;
+    let granted = s.subscribe(&topic, Q1).granted().await?;
+    need_granted(&granted, Q1)?;
+    let mut publ = t.client("pub").connect().await?;
+    publ.publish(&topic).qos(Q1).payload("m").acked().await?;
+    // Delivery started, not acknowledged; then the subscription goes and the connection drops.
+    s.expect(publish(&topic).qos(Q1).payload("m")).await?;
+    s.unsubscribe(&topic).acked().await?;
+    s.close().await;
+    let mut s = s.reconnect().clean_start(false).connect().await?;
+    let m = s
+        .expect(publish(&topic).qos(Q1).dup(true).payload("m"))
+        .because(&cite(t, "MQTT-3.10.4-3", "MQTT-3.10.4-3"))
+        .await?;
+    s.ack(&m).await
+}
+
+/// A 3.1.1 server without wildcard support refuses a wildcard filter (SUBACK 0x80). Runs only
+/// against such a server (the probe or the profile says wildcards are unsupported); skipped
+/// otherwise.
+const NO_WILDCARDS: Case = Case {
+    id: "subscribe.wildcards-refused-when-unsupported",
+    title: "A server without wildcard support refuses wildcard filters",
+    protocols: V311,
+    statements: &[v311("MQTT-3.8.3-2")],
+    requires: &[],
+    body: |t| Box::pin(no_wildcards(t)),
+};
+
+async fn no_wildcards(t: &mut Test) -> Verdict {
+    if t.capabilities().wildcards {
+        return Err(skip(
+            "the target supports wildcard subscriptions (the rule is for servers that do not)",
+        ));
+    }
+    let p = t.prefix();
+    let mut s = t.client("sub").connect().await?;
+    let ack = s.subscribe(&format!("{p}/+"), Q0).suback().await?;
+    check(
+        ack.reason_codes.first() == Some(&ReasonCode(0x80)),
+        "SUBACK 0x80 (Failure) for a wildcard filter",
+        || summary::packet(&Packet::SubAck(ack.clone())),
+    )
+    .map_err(|e| e.because(&[v311("MQTT-3.8.3-2")]))
+}
