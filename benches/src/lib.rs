@@ -5,7 +5,9 @@
 //!   decoders;
 //! - [`malformed`]: a catalogue of malformed MQTT 3.1.1 packets, each breaking one rule.
 //!
-//! The criterion benchmark is `benches/decode.rs`; the strictness table is the `strictness` binary.
+//! The criterion benchmark is `benches/decode.rs`; `benches/broker.rs` measures the reference
+//! broker's message throughput against Mosquitto's; the strictness table is the `strictness`
+//! binary.
 
 pub mod malformed;
 pub mod peers;
