@@ -7,13 +7,12 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
-use common::proxy::{self, Alter, Dir};
-use common::{assert_fails, show};
+use common::proxy::{self, alter, rewrite, Dir};
+use common::{assert_fails, port, show};
 use touchstone_broker::auth::Passwords;
 use touchstone_broker::server::{RunningServer, Server, ServerConfig};
 use touchstone_broker::Config;
-use touchstone_codec::{decode_slice, Packet, Protocol, ReasonCode};
+use touchstone_codec::{Packet, Protocol, ReasonCode};
 use touchstone_conformance::cases;
 use touchstone_conformance::context::{Credentials, Timing};
 use touchstone_conformance::outcome::{CaseResult, Outcome};
@@ -65,10 +64,6 @@ async fn brokers() -> Brokers {
     Brokers { open, auth }
 }
 
-fn port(s: &RunningServer) -> u16 {
-    s.tcp_addr().expect("tcp listener").port()
-}
-
 fn connector(port: u16) -> Connector {
     Connector::new(
         Target::parse(&format!("mqtt://127.0.0.1:{port}")).expect("target"),
@@ -106,25 +101,6 @@ async fn run(port: u16, auth_port: u16, ids: &[&str]) -> Vec<CaseResult> {
     let report = runner::run(config, &catalogue, Arc::new(Quiet)).await;
     assert!(!report.results.is_empty(), "no case ran for {ids:?}");
     report.results
-}
-
-fn alter(f: impl Fn(Dir, Protocol, &[u8]) -> Vec<Vec<u8>> + Send + Sync + 'static) -> Alter {
-    Arc::new(f)
-}
-
-/// Re-encodes the packet after `f` changed it (returns true); others pass unchanged.
-fn rewrite(p: Protocol, bytes: &[u8], f: impl FnOnce(&mut Packet) -> bool) -> Vec<Vec<u8>> {
-    match decode_slice(p, bytes) {
-        Ok((mut packet, _)) => {
-            if !f(&mut packet) {
-                return vec![bytes.to_vec()];
-            }
-            let mut out = BytesMut::new();
-            packet.encode_unchecked(p, &mut out);
-            vec![out.to_vec()]
-        }
-        Err(_) => vec![bytes.to_vec()],
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

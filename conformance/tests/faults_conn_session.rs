@@ -8,13 +8,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
-use common::proxy::{self, Alter, Dir};
-use common::{assert_fails, show};
+use common::proxy::{self, alter, rewrite, Dir};
+use common::{assert_fails, port, show};
 use touchstone_broker::server::{RunningServer, Server, ServerConfig};
 use touchstone_broker::Faults;
 use touchstone_codec::raw::Frame;
-use touchstone_codec::{decode_slice, Packet, Protocol, ReasonCode};
+use touchstone_codec::{Packet, Protocol, ReasonCode};
 use touchstone_conformance::cases;
 use touchstone_conformance::context::{Credentials, Timing};
 use touchstone_conformance::outcome::{CaseResult, Outcome};
@@ -79,29 +78,6 @@ async fn faulty(faults: Faults) -> RunningServer {
     let b = broker().await;
     b.set_faults(faults);
     b
-}
-
-fn port(s: &RunningServer) -> u16 {
-    s.tcp_addr().expect("tcp listener").port()
-}
-
-fn alter(f: impl Fn(Dir, Protocol, &[u8]) -> Vec<Vec<u8>> + Send + Sync + 'static) -> Alter {
-    Arc::new(f)
-}
-
-/// Re-encodes `packet` after `f` changed it (returns true); other packets pass unchanged.
-fn rewrite(p: Protocol, bytes: &[u8], f: impl FnOnce(&mut Packet) -> bool) -> Vec<Vec<u8>> {
-    match decode_slice(p, bytes) {
-        Ok((mut packet, _)) => {
-            if !f(&mut packet) {
-                return vec![bytes.to_vec()];
-            }
-            let mut out = BytesMut::new();
-            packet.encode_unchecked(p, &mut out);
-            vec![out.to_vec()]
-        }
-        Err(_) => vec![bytes.to_vec()],
-    }
 }
 
 /// Runs the cases with these exact ids against `127.0.0.1:port`, both versions, with the

@@ -8,12 +8,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::BytesMut;
-use common::proxy::{self, Alter, Dir};
-use common::{assert_fails, run_cases, show};
+use common::proxy::{self, alter, rewrite, Dir};
+use common::{assert_fails, port, run_cases, show};
 use touchstone_broker::server::{RunningServer, Server, ServerConfig};
 use touchstone_broker::Faults;
-use touchstone_codec::{decode_slice, Packet, Protocol, QoS, RetainHandling};
+use touchstone_codec::{Packet, Protocol, QoS, RetainHandling};
 use touchstone_conformance::outcome::{CaseResult, Outcome};
 
 const V3: Protocol = Protocol::V3_1_1;
@@ -59,29 +58,6 @@ async fn broker() -> RunningServer {
     Server::start(ServerConfig::default())
         .await
         .expect("start the reference broker")
-}
-
-fn port(s: &RunningServer) -> u16 {
-    s.tcp_addr().expect("tcp listener").port()
-}
-
-fn alter(f: impl Fn(Dir, Protocol, &[u8]) -> Vec<Vec<u8>> + Send + Sync + 'static) -> Alter {
-    Arc::new(f)
-}
-
-/// Re-encodes `packet` after `f` changed it (returns true); other packets pass unchanged.
-fn rewrite(p: Protocol, bytes: &[u8], f: impl FnOnce(&mut Packet) -> bool) -> Vec<Vec<u8>> {
-    match decode_slice(p, bytes) {
-        Ok((mut packet, _)) => {
-            if !f(&mut packet) {
-                return vec![bytes.to_vec()];
-            }
-            let mut out = BytesMut::new();
-            packet.encode_unchecked(p, &mut out);
-            vec![out.to_vec()]
-        }
-        Err(_) => vec![bytes.to_vec()],
-    }
 }
 
 fn is_publish(b: &[u8]) -> bool {

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::proxy::{self, Alter, Dir};
-use common::{assert_fails, show};
+use common::proxy::{self, alter, Dir};
+use common::{assert_fails, port, show};
 use touchstone_broker::server::{RunningServer, Server, ServerConfig};
 use touchstone_broker::Faults;
 use touchstone_codec::raw::Frame;
@@ -48,10 +48,6 @@ async fn broker() -> RunningServer {
         .expect("start the reference broker")
 }
 
-fn port(s: &RunningServer) -> u16 {
-    s.tcp_addr().expect("tcp listener").port()
-}
-
 async fn run(port: u16, ids: &[&str]) -> Vec<CaseResult> {
     let connector = Connector::new(
         Target::parse(&format!("mqtt://127.0.0.1:{port}")).expect("target"),
@@ -79,10 +75,6 @@ async fn run(port: u16, ids: &[&str]) -> Vec<CaseResult> {
     let report = runner::run(config, &catalogue, Arc::new(Quiet)).await;
     assert!(!report.results.is_empty(), "no case ran for {ids:?}");
     report.results
-}
-
-fn alter(f: impl Fn(Dir, Protocol, &[u8]) -> Vec<Vec<u8>> + Send + Sync + 'static) -> Alter {
-    Arc::new(f)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

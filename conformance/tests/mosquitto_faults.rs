@@ -6,35 +6,13 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use bytes::BytesMut;
-use common::proxy::{self, Alter, Dir};
+use common::proxy::{self, alter, rewrite, Dir};
 use common::{assert_fails, mosquitto, run_cases, show};
-use touchstone_codec::{decode_slice, Packet, Protocol, UserProperties};
+use touchstone_codec::{Packet, Protocol, UserProperties};
 use touchstone_conformance::outcome::Outcome;
 
 const V3: Protocol = Protocol::V3_1_1;
 const V5: Protocol = Protocol::V5;
-
-/// Re-encodes `packet` after `f` changed it; other packets pass unchanged.
-fn rewrite(p: Protocol, bytes: &[u8], f: impl FnOnce(&mut Packet) -> bool) -> Vec<Vec<u8>> {
-    match decode_slice(p, bytes) {
-        Ok((mut packet, _)) => {
-            if !f(&mut packet) {
-                return vec![bytes.to_vec()];
-            }
-            let mut out = BytesMut::new();
-            packet.encode_unchecked(p, &mut out);
-            vec![out.to_vec()]
-        }
-        Err(_) => vec![bytes.to_vec()],
-    }
-}
-
-fn alter(f: impl Fn(Dir, Protocol, &[u8]) -> Vec<Vec<u8>> + Send + Sync + 'static) -> Alter {
-    Arc::new(f)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_an_unaltered_proxy_the_cases_pass() {

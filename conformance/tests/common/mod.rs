@@ -20,6 +20,11 @@ use touchstone_conformance::target::Target;
 use touchstone_conformance::tls::TlsOptions;
 use touchstone_conformance::transport::Connector;
 
+/// The TCP port of a reference broker started by a test.
+pub fn port(s: &touchstone_broker::server::RunningServer) -> u16 {
+    s.tcp_addr().expect("tcp listener").port()
+}
+
 /// The timer slack Mosquitto 2.0.11 needs (see profiles/mosquitto.toml).
 pub const MOSQUITTO_SLACK: Duration = Duration::from_secs(7);
 

@@ -131,3 +131,28 @@ async fn pump(
     }
     let _ = to.shutdown().await;
 }
+
+/// An alteration from a closure.
+pub fn alter(f: impl Fn(Dir, Protocol, &[u8]) -> Vec<Vec<u8>> + Send + Sync + 'static) -> Alter {
+    Arc::new(f)
+}
+
+/// Decodes one packet, lets `f` change it (returning true if it did), and re-encodes it without
+/// checks; bytes that do not decode, or that `f` leaves alone, pass unchanged.
+pub fn rewrite(
+    p: Protocol,
+    bytes: &[u8],
+    f: impl FnOnce(&mut touchstone_codec::Packet) -> bool,
+) -> Vec<Vec<u8>> {
+    match touchstone_codec::decode_slice(p, bytes) {
+        Ok((mut packet, _)) => {
+            if !f(&mut packet) {
+                return vec![bytes.to_vec()];
+            }
+            let mut out = BytesMut::new();
+            packet.encode_unchecked(p, &mut out);
+            vec![out.to_vec()]
+        }
+        Err(_) => vec![bytes.to_vec()],
+    }
+}
