@@ -1,0 +1,113 @@
+# Shared helpers for the broker scripts in scripts/brokers/ (sourced, not run).
+#
+# Every broker script NAME.sh implements the same interface:
+#
+#   scripts/brokers/NAME.sh install   install idempotently (apt, npm, pip or cargo); print the version
+#   scripts/brokers/NAME.sh start     write a configuration into $work (target/brokers/NAME), start the
+#                                     broker on free 127.0.0.1 ports, wait until it accepts connections,
+#                                     print its PID and write $work/env (see broker_env below)
+#   scripts/brokers/NAME.sh stop      stop it cleanly (and whatever it left behind, e.g. epmd)
+#   scripts/brokers/NAME.sh version   print the installed version on one line
+#
+# $work/env holds shell assignments that scripts/brokers/run.sh reads:
+#   NAME=...           display name (also the profile's `name`)
+#   VERSION=...        broker version
+#   PID=...            broker process id
+#   PROTOCOLS="3.1.1 5" protocol versions the broker supports
+#   TARGET=mqtt://127.0.0.1:PORT        the main listener
+#   TARGET_5=...       optional: a separate listener for 5.0 (rumqttd has one per version)
+#   AUTH_TARGET=...    optional: a listener that requires MQTT_USERNAME/MQTT_PASSWORD
+#   WS_TARGET=...      optional: a WebSocket listener
+#   MQTT_USERNAME=... MQTT_PASSWORD=...   optional credentials sent by every client (and to AUTH_TARGET)
+set -euo pipefail
+
+BROKERS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BROKERS_DIR/../.." && pwd)"
+
+# die MESSAGE: print to stderr and exit 1.
+die() { echo "$*" >&2; exit 1; }
+
+# as_root CMD...: run CMD as root (sudo when not root).
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# apt_install PACKAGE...: install Debian packages if any is missing (apt-get update first).
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing Debian packages: ${missing[*]}" >&2
+  timeout 300 as_root apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive timeout 900 as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+}
+
+# port_free PORT: true if nothing listens on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pick_port: print a free loopback port (distinct from those picked before in this shell).
+PICKED_PORTS=" "
+pick_port() {
+  local p
+  for _ in $(seq 1 100); do
+    p=$(( 20000 + RANDOM % 30000 ))
+    case "$PICKED_PORTS" in *" $p "*) continue ;; esac
+    if port_free "$p"; then PICKED_PORTS="$PICKED_PORTS$p "; echo "$p"; return 0; fi
+  done
+  die "no free port found"
+}
+
+# wait_port PORT PID SECONDS [LOG]: wait until PORT accepts connections; fail if PID dies or
+# the time runs out (printing the tail of LOG).
+wait_port() {
+  local port="$1" pid="$2" secs="$3" log="${4:-}"
+  local deadline=$(( $(date +%s) + secs ))
+  while port_free "$port"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "the broker (pid $pid) exited before listening on $port" >&2
+      [ -n "$log" ] && tail -n 40 "$log" >&2
+      return 1
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "the broker did not listen on $port within ${secs}s" >&2
+      [ -n "$log" ] && tail -n 40 "$log" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# broker_work NAME: the working directory of broker NAME (created).
+broker_work() { local d="$ROOT/target/brokers/$1"; mkdir -p "$d"; echo "$d"; }
+
+# stop_pid PID [SECONDS]: TERM, wait up to SECONDS (default 10), then KILL.
+stop_pid() {
+  local pid="$1" secs="${2:-10}"
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 $(( secs * 5 ))); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  echo "pid $pid did not stop on TERM within ${secs}s: KILL" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# stop_from_env WORK: stop the broker whose env file is in WORK.
+stop_from_env() {
+  local work="$1"
+  [ -f "$work/env" ] || return 0
+  local PID=""
+  # shellcheck disable=SC1091
+  PID="$(. "$work/env"; echo "${PID:-}")"
+  [ -n "$PID" ] && stop_pid "$PID"
+  rm -f "$work/env"
+}
+
+# dispatch NAME: run the subcommand "$1" of a broker script whose functions are
+# do_install, do_start, do_stop and do_version.
+dispatch() {
+  local name="$1"; shift
+  case "${1:-}" in
+    install) do_install ;;
+    start) do_start ;;
+    stop) do_stop ;;
+    version) do_version ;;
+    *) echo "usage: scripts/brokers/$name.sh install|start|stop|version" >&2; exit 2 ;;
+  esac
+}
