@@ -17,6 +17,17 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Touchstone conformance report\n");
     let _ = writeln!(s, "- Target: `{}`", report.target);
+    let broker = report.broker();
+    let _ = writeln!(
+        s,
+        "- Broker: {}{}",
+        cell(&broker.name),
+        broker
+            .version
+            .as_ref()
+            .map(|v| format!(" {}", cell(v)))
+            .unwrap_or_default()
+    );
     if let Some(name) = &report.profile.name {
         let _ = writeln!(s, "- Profile: {name}");
     }

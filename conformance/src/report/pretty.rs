@@ -170,6 +170,17 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
         report.target,
         report.run_id
     );
+    if let Some(b) = &report.broker {
+        let _ = writeln!(
+            s,
+            "broker {}{}",
+            b.name,
+            b.version
+                .as_ref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default()
+        );
+    }
     if let Some(p) = &report.profile.path {
         let _ = writeln!(
             s,
