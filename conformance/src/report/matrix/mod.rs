@@ -641,6 +641,32 @@ impl Matrix {
                 b.results.insert((c.id.clone(), c.protocol.clone()), c);
             }
         }
+        // Areas and cases in catalogue order (cases this build does not know, e.g. from a
+        // newer report, after those of their area, as first seen).
+        let catalogue = crate::cases::catalogue();
+        let rank = |id: &str| {
+            catalogue
+                .iter()
+                .position(|c| c.id == id)
+                .unwrap_or(usize::MAX)
+        };
+        let area_rank: BTreeMap<String, usize> = areas
+            .iter()
+            .map(|a| {
+                let r = cases
+                    .get(a)
+                    .into_iter()
+                    .flatten()
+                    .map(|id| rank(id))
+                    .min()
+                    .unwrap_or(usize::MAX);
+                (a.clone(), r)
+            })
+            .collect();
+        areas.sort_by_key(|a| area_rank.get(a).copied().unwrap_or(usize::MAX));
+        for ids in cases.values_mut() {
+            ids.sort_by_key(|id| rank(id));
+        }
         let mut rows = Vec::new();
         for area in &areas {
             for id in cases.get(area).into_iter().flatten() {
