@@ -35,7 +35,8 @@ table { border-collapse: collapse; margin: .6em 0; }
 th, td { border: 1px solid #dde1e5; padding: 3px 6px; vertical-align: top; }
 th { background: #f6f8fa; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.legend span.swatch { display: inline-block; padding: 1px 8px; margin: 2px 4px 2px 0; border-radius: 3px; color: #fff; }
+.legend span.swatch { display: inline-block; padding: 1px 8px; margin: 2px 4px 2px 0; border-radius: 3px; }
+.legend span.swatch.o-not_run { border: 1px solid #c9ced3; }
 .o-pass { background: var(--pass); color: #fff; } .o-fail { background: var(--fail); color: #fff; }
 .o-error { background: var(--error); color: #fff; } .o-expected_fail { background: var(--expected_fail); color: #1d232a; }
 .o-unexpected_pass { background: var(--unexpected_pass); color: #fff; }
@@ -49,7 +50,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 #matrix th.broker { text-align: center; }
 #matrix tr.area th { background: #e9edf1; font-size: 15px; }
 #matrix .title { color: #56606b; font-size: 12px; }
-.finding-mark { color: var(--fail); font-weight: bold; }
+.finding-mark { display: inline-block; background: var(--fail); color: #fff; border-radius: 8px;
+  padding: 0 6px; font-size: 11px; font-weight: bold; text-decoration: none; }
 .bar { display: inline-block; height: 8px; background: var(--pass); vertical-align: middle; margin-right: 4px; }
 #controls { margin: .5em 0; } #controls input[type=search] { width: 20em; }
 code { font-size: 12px; }
@@ -106,10 +108,9 @@ fn broker_th(b: &BrokerColumn) -> String {
     if !b.findings.is_empty() {
         let _ = write!(
             s,
-            " <a class=\"finding-mark\" href=\"#findings\" title=\"{} finding{}: the broker crashed or hung\">🐞{}</a>",
+            " <a class=\"finding-mark\" href=\"#findings\" title=\"the broker crashed or hung: see Findings\">{} finding{}</a>",
             b.findings.len(),
-            if b.findings.len() == 1 { "" } else { "s" },
-            b.findings.len()
+            if b.findings.len() == 1 { "" } else { "s" }
         );
     }
     s.push_str("</th>");
@@ -170,7 +171,7 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
     }
     let _ = writeln!(
         s,
-        " <span class=\"finding-mark\">🐞</span> findings (the broker crashed or hung). \
+        " <span class=\"finding-mark\">finding</span> the broker crashed or hung (see Findings). \
          Pass rate: pass and unexpected pass over every run that gave a verdict or an error \
          (skips and runs not made left out).</p>"
     );
@@ -200,7 +201,11 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
             if b.findings.is_empty() {
                 String::new()
             } else {
-                format!(" <a class=\"finding-mark\" href=\"#findings\">🐞{}</a>", b.findings.len())
+                format!(
+                    " <a class=\"finding-mark\" href=\"#findings\">{} finding{}</a>",
+                    b.findings.len(),
+                    if b.findings.len() == 1 { "" } else { "s" }
+                )
             },
             esc(&if b.versions.is_empty() {
                 "?".to_string()
@@ -309,7 +314,7 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
             for f in &b.findings {
                 let _ = writeln!(
                     s,
-                    "<li data-broker=\"{}\"><span class=\"finding-mark\">🐞</span> <b>{}</b> (MQTT {}): {}{}. Reproducer: <code>{}</code></li>",
+                    "<li data-broker=\"{}\"><span class=\"finding-mark\">finding</span> <b>{}</b> (MQTT {}): {}{}. Reproducer: <code>{}</code></li>",
                     esc(&b.name),
                     esc(&b.name),
                     esc(&f.protocol),
