@@ -155,6 +155,58 @@ fn bad_reports_are_usage_errors() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn run_records_the_broker_and_the_matrix_reads_it() {
+    let dir = temp_dir("run");
+    let default = dir.join("default.json");
+    let named = dir.join("named.json");
+    for (path, extra) in [
+        (&default, vec![]),
+        (
+            &named,
+            vec!["--broker-name", "Mine", "--broker-version", "9.9"],
+        ),
+    ] {
+        let mut args = vec![
+            "run",
+            "--protocol",
+            "5",
+            "--filter",
+            "connect.second-connect-closes",
+            "--exact",
+            "--format",
+            "json",
+            "--output",
+            path.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let out = touchstone(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    assert_eq!(
+        read(&default)["broker"],
+        serde_json::json!({"name": "Touchstone reference broker", "version": env!("CARGO_PKG_VERSION")})
+    );
+    assert_eq!(
+        read(&named)["broker"],
+        serde_json::json!({"name": "Mine", "version": "9.9"})
+    );
+    assert_eq!(read(&named)["profile"]["findings"], serde_json::json!([]));
+    let m = Matrix::load(&[default, named]).unwrap();
+    let names: Vec<&str> = m.brokers.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, ["Touchstone reference broker", "Mine"]);
+    assert_eq!(m.rows.len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---- HTML in headless Chromium ----
 
 fn find_chromium() -> Option<PathBuf> {

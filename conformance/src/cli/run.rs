@@ -486,6 +486,47 @@ mod tests {
     }
 
     #[test]
+    fn broker_identity_from_flags_embedded_profile_or_target() {
+        let report = |profile_name: Option<&str>| runner::RunReport {
+            run_id: "r".into(),
+            target: "mqtt://127.0.0.1:1883".into(),
+            started: std::time::SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            protocols: vec![],
+            capabilities: vec![],
+            profile: Profile {
+                name: profile_name.map(String::from),
+                ..Profile::default()
+            },
+            timing: Timing::default(),
+            results: vec![],
+            broker: None,
+        };
+        let mut a = args(Some("mqtt://127.0.0.1:1883"));
+        let id = broker_identity(&a, &report(None));
+        assert_eq!(
+            (id.name.as_str(), id.version),
+            ("mqtt://127.0.0.1:1883", None)
+        );
+        let id = broker_identity(&a, &report(Some("Eclipse Mosquitto 2.0.11")));
+        assert_eq!(id.name, "Eclipse Mosquitto 2.0.11");
+        a.broker_name = Some(" Eclipse Mosquitto ".into());
+        a.broker_version = Some("".into());
+        let id = broker_identity(&a, &report(Some("x")));
+        assert_eq!((id.name.as_str(), id.version), ("Eclipse Mosquitto", None));
+        a.broker_version = Some("2.0.11".into());
+        assert_eq!(
+            broker_identity(&a, &report(None)).version.as_deref(),
+            Some("2.0.11")
+        );
+        let mut e = args(None);
+        e.embedded = true;
+        let id = broker_identity(&e, &report(None));
+        assert_eq!(id.name, REFERENCE_BROKER_NAME);
+        assert_eq!(id.version.as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    }
+
+    #[test]
     fn rerun_command_names_the_case() {
         let dir = std::env::temp_dir().join(format!("touchstone-rerun-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
