@@ -31,6 +31,16 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
     if let Some(name) = &report.profile.name {
         let _ = writeln!(s, "- Profile: {name}");
     }
+    for f in &report.profile.findings {
+        let _ = writeln!(
+            s,
+            "- Finding (MQTT {}): {}{}; reproducer `{}`",
+            f.protocol,
+            cell(&f.summary),
+            f.statement.map(|st| format!(" ({st})")).unwrap_or_default(),
+            cell(&f.reproducer)
+        );
+    }
     let _ = writeln!(s, "- Run id: `{}`", report.run_id);
     let _ = writeln!(
         s,

@@ -194,6 +194,16 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
                 .unwrap_or_default()
         );
     }
+    for f in &report.profile.findings {
+        let _ = writeln!(
+            s,
+            "finding (MQTT {}): {}{}; reproducer {}",
+            f.protocol,
+            f.summary,
+            f.statement.map(|st| format!(" ({st})")).unwrap_or_default(),
+            f.reproducer
+        );
+    }
     for (p, caps) in &report.capabilities {
         match caps {
             Ok(c) => {
