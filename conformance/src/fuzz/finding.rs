@@ -204,6 +204,10 @@ pub async fn shrink(
     for i in (0..best.steps.len()).rev() {
         let mut cut = best.steps[i].bytes.len() / 2;
         while cut > 0 {
+            cut = cut.min(best.steps[i].bytes.len() / 2);
+            if cut == 0 {
+                break;
+            }
             if !budget() {
                 return (renumber(best), attempts);
             }

@@ -53,6 +53,11 @@ pub enum Expect {
     },
     /// A violation: the server must close the connection, and process nothing after it.
     Close(Box<Violation>),
+    /// A violation the strict codec rejects, but for which no statement of the version tells
+    /// the server how to react (the rule binds the sender only, or it is the codec's own
+    /// strictness, such as a non-minimal Remaining Length in 3.1.1): the server may close or
+    /// go on, and nothing after it is judged.
+    Lenient(Box<Violation>),
     /// Nothing is owed: the bytes end inside a packet, or after DISCONNECT.
     Nothing(String),
 }
@@ -75,6 +80,20 @@ pub fn judge_sent(stream: &[u8]) -> SentView {
                 protocol: None,
                 expect: Expect::Nothing("the bytes end inside the first packet".into()),
             }
+        }
+        Err(e) if e.statements.is_empty() => {
+            // A first packet the codec cannot frame (a non-minimal Remaining Length, say): no
+            // statement fixes what the server does with it.
+            return SentView {
+                protocol: None,
+                expect: Expect::Lenient(Box::new(Violation {
+                    packet: 0,
+                    what: format!("first packet: {e}"),
+                    statements: vec![],
+                    pingreqs_before: 0,
+                    acked_before: HashSet::new(),
+                })),
+            };
         }
         Err(e) => {
             // Not a CONNECT, or one of no version: 3.1.1 [MQTT-3.1.0-1], 5.0 [MQTT-3.1.0-1].
@@ -105,16 +124,26 @@ pub fn judge_sent(stream: &[u8]) -> SentView {
                      pingreqs: usize,
                      acked: &HashSet<(u8, u16)>| {
         let mut statements = for_version(protocol, cited);
+        if index == 0 && !statements.is_empty() {
+            // The CONNECT itself: 3.1.1 [MQTT-3.1.4-1], 5.0 [MQTT-3.1.4-1].
+            statements.push(if protocol.is_v5() {
+                Statement::v5("MQTT-3.1.4-1")
+            } else {
+                Statement::v311("MQTT-3.1.4-1")
+            });
+        }
+        let strict = requires_close(protocol, &statements);
         statements.push(close_rule(protocol));
+        let v = Box::new(Violation {
+            packet: index,
+            what,
+            statements,
+            pingreqs_before: pingreqs,
+            acked_before: acked.clone(),
+        });
         SentView {
             protocol: Some(protocol),
-            expect: Expect::Close(Box::new(Violation {
-                packet: index,
-                what,
-                statements,
-                pingreqs_before: pingreqs,
-                acked_before: acked.clone(),
-            })),
+            expect: if strict { Expect::Close(v) } else { Expect::Lenient(v) },
         }
     };
     while at < stream.len() {
@@ -130,6 +159,17 @@ pub fn judge_sent(stream: &[u8]) -> SentView {
                         "the bytes end inside packet {index}: the server may wait for the rest"
                     )),
                 }
+            }
+            Err(e) if !frame_complete(&stream[at..]) => {
+                // The codec rejects the packet from its first bytes, but a server may read a
+                // whole packet before judging it; this one's bytes are not all there.
+                return SentView {
+                    protocol: Some(protocol),
+                    expect: Expect::Nothing(format!(
+                        "packet {index} is invalid ({}) but its bytes end before its Remaining Length: the server may wait for the rest",
+                        describe(&e)
+                    )),
+                };
             }
             Err(e) => {
                 return violation(index, describe(&e), &e.statements, pingreqs, &acked);
@@ -195,6 +235,31 @@ pub fn judge_sent(stream: &[u8]) -> SentView {
     SentView {
         protocol: Some(protocol),
         expect: Expect::Responsive { pingreqs },
+    }
+}
+
+/// True if one of `statements` (of `protocol`'s version) fixes the server's reaction: a
+/// server or both-sides statement checkable on the wire, or (5.0) a statement that calls the
+/// packet Malformed, which [MQTT-4.13.1-1] then makes the server close for.
+pub fn requires_close(protocol: Protocol, statements: &[Statement]) -> bool {
+    statements.iter().any(|s| {
+        s.version == protocol.spec()
+            && crate::spec::find(s.version, s.id).is_some_and(|st| {
+                (matches!(st.role, "server" | "both") && st.testable_by == "broker-wire")
+                    || (protocol.is_v5() && st.summary.contains("Malformed"))
+            })
+    })
+}
+
+/// True if the packet at the front of `bytes` is all there (as its Remaining Length says),
+/// or its Remaining Length is itself invalid (which a server sees without waiting).
+fn frame_complete(bytes: &[u8]) -> bool {
+    match touchstone_codec::read_varint(bytes.get(1..).unwrap_or(&[])) {
+        touchstone_codec::Varint::Value(v, n) | touchstone_codec::Varint::NotMinimal(v, n) => {
+            1 + n + v as usize <= bytes.len()
+        }
+        touchstone_codec::Varint::Incomplete => false,
+        touchstone_codec::Varint::TooLong => true,
     }
 }
 

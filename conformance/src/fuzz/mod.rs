@@ -281,6 +281,14 @@ async fn record(
             (burst.clone(), ex)
         }
     };
+    // Describe the reproducer by what its own execution saw.
+    let shown = ex
+        .hits
+        .iter()
+        .find(|h| h.oracle == hit.oracle)
+        .cloned()
+        .unwrap_or_else(|| hit.clone());
+    let hit = &shown;
     let file = finding::to_file(&shrunk, hit, origin, &ex);
     let path = match finding::save(&cfg.findings_dir, &file) {
         Ok(p) => Some(p),
