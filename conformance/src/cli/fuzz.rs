@@ -345,6 +345,17 @@ fn pretty(s: &Summary, label: &str, rerun: &str) -> String {
     if let Some(why) = &s.stopped {
         out += &format!("stopped early: {why}\n");
     }
+    if !s.observations.is_empty() {
+        out += &format!(
+            "{} kinds of observation (allowed behaviour; --format json lists them), e.g.:\n",
+            s.observations.len()
+        );
+        let mut top: Vec<_> = s.observations.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1));
+        for (o, n) in top.iter().take(5) {
+            out += &format!("  x{n} {o}\n");
+        }
+    }
     if s.findings.is_empty() {
         out += "no findings\n";
     } else {

@@ -51,6 +51,8 @@ pub struct Execution {
     pub bytes: usize,
     /// What happened, line by line.
     pub transcript: Vec<String>,
+    /// Behaviour no statement forbids but worth knowing (lenient cases).
+    pub observations: Vec<String>,
 }
 
 /// Runs `burst`, then (if `liveness`) checks that a fresh client can still do a QoS 1 round
@@ -163,7 +165,16 @@ pub async fn execute(cfg: &ExecConfig, burst: &Burst, id: u64, liveness: bool) -
                 .transcript
                 .push(format!("client {c}: nothing owed: {why}")),
         }
-        let hits = watch(cfg, t, view, &early[c], c, &mut ex.transcript).await;
+        let hits = watch(
+            cfg,
+            t,
+            view,
+            &early[c],
+            c,
+            &mut ex.transcript,
+            &mut ex.observations,
+        )
+        .await;
         ex.hits.extend(hits);
     }
     close_all(&mut conns).await;
@@ -219,6 +230,7 @@ async fn watch(
     early: &[u8],
     c: usize,
     transcript: &mut Vec<String>,
+    observations: &mut Vec<String>,
 ) -> Vec<Hit> {
     let mut w = Watch::new(view);
     w.feed(early);
@@ -264,6 +276,11 @@ async fn watch(
         .collect();
     let protocol = view.protocol;
     let secs = cfg.deadline.as_secs_f64();
+    observations.extend(w.observations.iter().cloned());
+    if w.broken() {
+        // The server's bytes stopped decoding: its answers can no longer be counted.
+        return hits;
+    }
     match &view.expect {
         Expect::Responsive { pingreqs } => {
             if w.connack == Some(false) && closed.is_none() {
@@ -334,6 +351,7 @@ async fn watch(
                 "neither closed nor answered (allowed)"
             };
             transcript.push(format!("client {c}: observation: the server {reaction}"));
+            observations.push(format!("after {}: the server {reaction}", v.what));
         }
         Expect::Nothing(_) => {}
     }

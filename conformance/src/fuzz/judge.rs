@@ -238,15 +238,19 @@ pub fn judge_sent(stream: &[u8]) -> SentView {
     }
 }
 
-/// True if one of `statements` (of `protocol`'s version) fixes the server's reaction: a
-/// server or both-sides statement checkable on the wire, or (5.0) a statement that calls the
-/// packet Malformed, which [MQTT-4.13.1-1] then makes the server close for.
+/// True if one of `statements` (of `protocol`'s version) fixes the receiver's reaction: it
+/// says the receiver closes (disconnects), or calls the packet Malformed or a protocol
+/// error / violation, which 3.1.1 [MQTT-4.8.0-1] and 5.0 [MQTT-4.13.1-1] then make the
+/// server close for. A rule that only binds the sender (use one of these reason codes, DUP is
+/// 0 on QoS 0) leaves the receiver free.
 pub fn requires_close(protocol: Protocol, statements: &[Statement]) -> bool {
     statements.iter().any(|s| {
         s.version == protocol.spec()
             && crate::spec::find(s.version, s.id).is_some_and(|st| {
-                (matches!(st.role, "server" | "both") && st.testable_by == "broker-wire")
-                    || (protocol.is_v5() && st.summary.contains("Malformed"))
+                let text = st.summary.to_ascii_lowercase();
+                ["close", "disconnect", "malformed", "protocol error", "protocol violation"]
+                    .iter()
+                    .any(|w| text.contains(w))
             })
     })
 }
@@ -292,6 +296,8 @@ pub struct Watch {
     pub breaches: Vec<Breach>,
     /// One line per packet received, for the transcript.
     pub log: Vec<String>,
+    /// What the server did that no statement forbids but is worth knowing.
+    pub observations: Vec<String>,
     violation: Option<Violation>,
 }
 
@@ -306,6 +312,7 @@ impl Watch {
             pingresps: 0,
             breaches: Vec::new(),
             log: Vec::new(),
+            observations: Vec::new(),
             violation: match &view.expect {
                 Expect::Close(v) => Some((**v).clone()),
                 _ => None,
@@ -319,6 +326,11 @@ impl Watch {
             statements,
             message,
         });
+    }
+
+    /// True once the server's bytes could not be decoded (what follows is not judged).
+    pub fn broken(&self) -> bool {
+        self.broken_stream
     }
 
     /// Takes bytes the server sent.
@@ -348,6 +360,15 @@ impl Watch {
                         "undecodable: {}",
                         touchstone_codec::hex::encode(&before[..n])
                     ));
+                    if statements.is_empty() {
+                        // The codec's own strictness (no statement of the version): recorded,
+                        // not a finding.
+                        self.observations.push(format!(
+                            "the server sent a packet the strict codec rejects citing no statement: {}: {}",
+                            e.kind, e.message
+                        ));
+                        return;
+                    }
                     self.breach(
                         super::Oracle::InvalidPacket,
                         statements,

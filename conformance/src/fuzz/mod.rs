@@ -122,6 +122,9 @@ pub struct Summary {
     pub findings: Vec<Found>,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
+    /// Behaviour no statement forbids (how the target treats packets the strict codec rejects
+    /// but the specification leaves open), with how often it was seen.
+    pub observations: BTreeMap<String, u64>,
 }
 
 impl Summary {
@@ -200,6 +203,10 @@ pub async fn run(cfg: &FuzzConfig, progress: &dyn FuzzProgress) -> Summary {
         s.bursts += 1;
         s.packets += ex.writes as u64;
         s.bytes += ex.bytes as u64;
+        for o in &ex.observations {
+            // Group by kind: the text up to the first digit-free colon is stable enough.
+            *s.observations.entry(observation_key(o)).or_insert(0) += 1;
+        }
         s.seconds = start.elapsed().saturating_sub(shrinking).as_secs_f64();
         let mut dead = false;
         for hit in dedup(&ex.hits) {
@@ -232,6 +239,24 @@ pub async fn run(cfg: &FuzzConfig, progress: &dyn FuzzProgress) -> Summary {
     }
     s.seconds = start.elapsed().saturating_sub(shrinking).as_secs_f64();
     s
+}
+
+/// An observation without its variable details (ids, byte values), for counting.
+fn observation_key(o: &str) -> String {
+    let mut out = String::with_capacity(o.len());
+    let mut last_digit = false;
+    for ch in o.chars() {
+        if ch.is_ascii_digit() {
+            if !last_digit {
+                out.push('N');
+            }
+            last_digit = true;
+        } else {
+            last_digit = false;
+            out.push(ch);
+        }
+    }
+    out
 }
 
 /// One hit per oracle and statement list.
