@@ -225,3 +225,61 @@ fn usage_errors_exit_2() {
     let out = run(&["replay"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_reproducers_do_not_reproduce_on_the_reference_broker() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../regressions");
+    let mut files = Vec::new();
+    for sub in ["reference", "mosquitto"] {
+        for e in std::fs::read_dir(dir.join(sub)).expect("regressions/ exists") {
+            let p = e.expect("entry").path();
+            if p.extension().is_some_and(|x| x == "json") {
+                FindingFile::load(&p).expect("a valid replay file");
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() >= 5, "{files:?}");
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_touchstone"));
+    cmd.arg("replay").args(&files).args(["--deadline", "1"]);
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("replay finishes")
+        .expect("run touchstone replay");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains(&format!("0 of {} reproduce", files.len())), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_regressions_reproduce_with_their_fault() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../regressions/reference");
+    for (file, faults) in [
+        (
+            "pingreq-bad-flags-answered-5.json",
+            Faults {
+                accept_malformed: true,
+                ..Faults::default()
+            },
+        ),
+        (
+            "hang-after-malformed-311.json",
+            Faults {
+                hang_on_malformed: true,
+                ..Faults::default()
+            },
+        ),
+        (
+            "suback-bad-flags-311.json",
+            Faults {
+                bad_suback_flags: true,
+                ..Faults::default()
+            },
+        ),
+    ] {
+        let faulty = broker(faults).await;
+        let (code, out) = replay(&dir.join(file), Some(port(&faulty))).await;
+        assert_eq!(code, 1, "{file}:\n{out}");
+        faulty.shutdown().await;
+    }
+}
