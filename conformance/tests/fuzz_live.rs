@@ -22,7 +22,9 @@ use touchstone_conformance::transport::Connector;
 async fn broker(faults: Faults) -> RunningServer {
     let mut config = ServerConfig::default();
     config.broker.faults = faults;
-    Server::start(config).await.expect("start the reference broker")
+    Server::start(config)
+        .await
+        .expect("start the reference broker")
 }
 
 fn dir(name: &str) -> PathBuf {
@@ -116,12 +118,7 @@ async fn finds(name: &str, faults: Faults, oracle: Oracle, protocols: &[Protocol
 async fn clean_run_finds_nothing_on_the_reference_broker() {
     let dir = dir("clean");
     let correct = broker(Faults::default()).await;
-    let mut cfg = config(
-        port(&correct),
-        7,
-        &[Protocol::V3_1_1, Protocol::V5],
-        &dir,
-    );
+    let mut cfg = config(port(&correct), 7, &[Protocol::V3_1_1, Protocol::V5], &dir);
     cfg.duration = Duration::from_secs(6);
     let summary = fuzz::run(&cfg, &Silent).await;
     assert!(
@@ -248,7 +245,10 @@ async fn regression_reproducers_do_not_reproduce_on_the_reference_broker() {
         .expect("run touchstone replay");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains(&format!("0 of {} reproduce", files.len())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("0 of {} reproduce", files.len())),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -213,10 +213,11 @@ async fn close_all(conns: &mut [Option<Transport>]) {
     }
 }
 
-/// Reads whatever is already buffered (a few milliseconds at most).
+/// Reads whatever is already buffered, without waiting (a deadline already passed still polls
+/// the read once).
 async fn drain(t: &mut Transport, into: &mut Vec<u8>) {
     loop {
-        match t.recv(Instant::now() + Duration::from_millis(1)).await {
+        match t.recv(Instant::now()).await {
             Received::Data(d) => into.extend_from_slice(&d),
             Received::Closed(_) | Received::Timeout => return,
         }

@@ -143,7 +143,11 @@ pub fn judge_sent(stream: &[u8]) -> SentView {
         });
         SentView {
             protocol: Some(protocol),
-            expect: if strict { Expect::Close(v) } else { Expect::Lenient(v) },
+            expect: if strict {
+                Expect::Close(v)
+            } else {
+                Expect::Lenient(v)
+            },
         }
     };
     while at < stream.len() {
@@ -248,9 +252,15 @@ pub fn requires_close(protocol: Protocol, statements: &[Statement]) -> bool {
         s.version == protocol.spec()
             && crate::spec::find(s.version, s.id).is_some_and(|st| {
                 let text = st.summary.to_ascii_lowercase();
-                ["close", "disconnect", "malformed", "protocol error", "protocol violation"]
-                    .iter()
-                    .any(|w| text.contains(w))
+                [
+                    "close",
+                    "disconnect",
+                    "malformed",
+                    "protocol error",
+                    "protocol violation",
+                ]
+                .iter()
+                .any(|w| text.contains(w))
             })
     })
 }
