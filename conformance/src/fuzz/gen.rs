@@ -185,6 +185,9 @@ fn user_prop(r: &mut Rng) -> (u8, Field) {
     (PROP_USER, Field::Pair(k.into(), v.into()))
 }
 
+/// Makes a property value.
+type ValueGen = fn(&mut Rng) -> Field;
+
 /// Client generator state: ids in use, topics, the version.
 struct Client {
     index: usize,
@@ -218,7 +221,7 @@ impl Gen<'_> {
         format!("touchstone/fuzz/{}/{}", self.cfg.prefix, leaf)
     }
 
-    fn props(&mut self, choices: &[(u8, fn(&mut Rng) -> Field)]) -> Field {
+    fn props(&mut self, choices: &[(u8, ValueGen)]) -> Field {
         let mut props = Vec::new();
         for (id, value) in choices {
             if self.r.chance(1, 3) {
@@ -630,7 +633,7 @@ fn mutate(r: &mut Rng, v5: bool, pkts: &mut Vec<Pkt>) {
             let Some(Field::Str(b, _)) = pick_field(r, p, |f| matches!(f, Field::Str(..))) else {
                 return;
             };
-            let bad: &[u8] = *r.pick(&[
+            let bad: &[u8] = r.pick::<&[u8]>(&[
                 &[0x00u8][..],
                 &[0xFF][..],
                 &[0xC0, 0x80][..],
@@ -647,7 +650,7 @@ fn mutate(r: &mut Rng, v5: bool, pkts: &mut Vec<Pkt>) {
                 return;
             };
             if let Some(Field::Str(b, _)) = p.fields.first_mut() {
-                let w: &[u8] = *r.pick(&[&b"/+"[..], &b"/#"[..], &b"+"[..]]);
+                let w: &[u8] = r.pick::<&[u8]>(&[b"/+", b"/#", b"+"]);
                 b.extend_from_slice(w);
                 p.label += " [wildcard in Topic Name]";
             }
