@@ -120,13 +120,15 @@ async fn clean_run_finds_nothing_on_the_reference_broker() {
     let correct = broker(Faults::default()).await;
     let mut cfg = config(port(&correct), 7, &[Protocol::V3_1_1, Protocol::V5], &dir);
     cfg.duration = Duration::from_secs(6);
+    // A loaded machine must not turn a slow answer into a finding.
+    cfg.exec.deadline = Duration::from_secs(3);
     let summary = fuzz::run(&cfg, &Silent).await;
     assert!(
         summary.findings.is_empty(),
         "the correct broker is reported: {summary:#?}"
     );
     assert!(
-        summary.bursts >= 60,
+        summary.bursts >= 30,
         "too few bursts for a fair run: {}",
         summary.bursts
     );
