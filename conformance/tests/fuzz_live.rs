@@ -53,6 +53,7 @@ fn config(port: u16, seed: u64, protocols: &[Protocol], findings: &Path) -> Fuzz
             time: Duration::from_secs(6),
         },
         target_label: format!("reference broker :{port}"),
+        known: vec![],
     }
 }
 

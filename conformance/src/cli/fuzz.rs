@@ -103,6 +103,43 @@ pub struct FuzzArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "pretty")]
     pub format: FuzzFormat,
+
+    /// Replay files (or directories of them) of known findings: a finding citing the same
+    /// statements is counted as known and does not fail the run (e.g. regressions/mosquitto).
+    #[arg(long, value_name = "PATH")]
+    pub known: Vec<PathBuf>,
+}
+
+/// Reads the statement lists of the known findings under `paths`.
+fn known(paths: &[PathBuf]) -> Result<Vec<Vec<String>>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let entries =
+                std::fs::read_dir(p).map_err(|e| format!("--known {}: {e}", p.display()))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files
+        .iter()
+        .map(|f| {
+            FindingFile::load(f)
+                .map(|f| {
+                    f.statements
+                        .iter()
+                        .map(|c| format!("{} {}", c.version, c.id))
+                        .collect()
+                })
+                .map_err(|e| format!("--known: {e}"))
+        })
+        .collect()
 }
 
 /// Arguments of `touchstone replay`.
@@ -210,6 +247,10 @@ pub fn run(args: &FuzzArgs, io: &mut Io<'_>) -> Status {
     if !(args.shrink_time.is_finite() && (0.0..=3600.0).contains(&args.shrink_time)) {
         return fail(io, format_args!("--shrink-time: 0 to 3600 seconds"));
     }
+    let known = match known(&args.known) {
+        Ok(k) => k,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -237,11 +278,11 @@ pub fn run(args: &FuzzArgs, io: &mut Io<'_>) -> Status {
         args,
         io,
         &rt,
-        &target,
-        embedded.is_some(),
+        (&target, embedded.is_some()),
         seed,
         duration,
         protocols,
+        known,
     );
     if let Some(e) = embedded {
         rt.block_on(e.shutdown());
@@ -254,11 +295,11 @@ fn fuzz_against(
     args: &FuzzArgs,
     io: &mut Io<'_>,
     rt: &tokio::runtime::Runtime,
-    target: &str,
-    embedded: bool,
+    (target, embedded): (&str, bool),
     seed: u64,
     duration: Duration,
     protocols: Vec<Protocol>,
+    known: Vec<Vec<String>>,
 ) -> Status {
     let exec = match exec_config(&args.conn, target, seed) {
         Ok(e) => e,
@@ -281,6 +322,7 @@ fn fuzz_against(
             time: Duration::from_secs_f64(args.shrink_time),
         },
         target_label: label.clone(),
+        known,
     };
     if let Err(e) = rt.block_on(fuzz::preflight(&cfg)) {
         return fail(io, format_args!("{e}"));
@@ -356,8 +398,11 @@ fn pretty(s: &Summary, label: &str, rerun: &str) -> String {
             out += &format!("  x{n} {o}\n");
         }
     }
+    for (k, n) in &s.known {
+        out += &format!("known (--known): x{n} {k}\n");
+    }
     if s.findings.is_empty() {
-        out += "no findings\n";
+        out += "no new findings\n";
     } else {
         out += &format!(
             "{} finding(s) ({:.1} s spent shrinking):\n",

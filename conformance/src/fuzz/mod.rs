@@ -80,6 +80,9 @@ pub struct FuzzConfig {
     pub shrink: ShrinkLimits,
     /// The target, as reports name it.
     pub target_label: String,
+    /// Statement lists of known findings (from `--known` replay files): a finding citing
+    /// exactly one of these is counted as known, not shrunk, not saved, not failing the run.
+    pub known: Vec<Vec<String>>,
 }
 
 /// A finding of a run.
@@ -120,6 +123,8 @@ pub struct Summary {
     pub shrink_seconds: f64,
     /// Distinct findings (by oracle and statements).
     pub findings: Vec<Found>,
+    /// Hits of known findings (`--known`), by oracle and statements.
+    pub known: BTreeMap<String, u64>,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
     /// Behaviour no statement forbids (how the target treats packets the strict codec rejects
@@ -216,6 +221,12 @@ pub async fn run(cfg: &FuzzConfig, progress: &dyn FuzzProgress) -> Summary {
             );
             if let Some(&i) = index.get(&key) {
                 s.findings[i].count += 1;
+                continue;
+            }
+            if cfg.known.iter().any(|k| *k == key.1) {
+                *s.known
+                    .entry(format!("{} [{}]", hit.oracle, key.1.join(", ")))
+                    .or_insert(0) += 1;
                 continue;
             }
             dead |= hit.oracle == Oracle::Liveness;
