@@ -223,7 +223,7 @@ pub async fn run(cfg: &FuzzConfig, progress: &dyn FuzzProgress) -> Summary {
                 s.findings[i].count += 1;
                 continue;
             }
-            if cfg.known.iter().any(|k| *k == key.1) {
+            if cfg.known.contains(&key.1) {
                 *s.known
                     .entry(format!("{} [{}]", hit.oracle, key.1.join(", ")))
                     .or_insert(0) += 1;
