@@ -286,3 +286,23 @@ async fn reference_regressions_reproduce_with_their_fault() {
         faulty.shutdown().await;
     }
 }
+
+/// The Mosquitto findings kept in regressions/mosquitto still reproduce against the installed
+/// Mosquitto (2.0.11; skipped when it is not installed, unless TOUCHSTONE_REQUIRE_MOSQUITTO).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mosquitto_findings_reproduce_against_mosquitto() {
+    let Some(m) = common::mosquitto::start("fuzz-findings") else {
+        return;
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../regressions/mosquitto");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("regressions/mosquitto")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for file in &files {
+        let (code, out) = replay(file, Some(m.port)).await;
+        assert_eq!(code, 1, "{}:\n{out}", file.display());
+    }
+}
