@@ -74,7 +74,8 @@ Oracles:
                              MQTT-3.2.0-2), DISCONNECT before CONNACK (5.0 MQTT-3.14.0-1)
 
 Findings are shrunk and saved as JSON replay files in --findings; replay one with
-`touchstone replay FILE [--target URL]`.
+`touchstone replay FILE [--target URL]`. --known FILE|DIR: findings citing the same statements
+as a known replay file (e.g. regressions/mosquitto) are counted but do not fail the run.
 
 Exit status:
   0  no findings
