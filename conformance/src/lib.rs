@@ -19,6 +19,7 @@ pub mod context;
 pub mod coverage;
 pub mod embedded;
 pub mod expect;
+pub mod fuzz;
 pub mod json;
 pub mod outcome;
 pub mod profile;

@@ -114,6 +114,18 @@ pub struct Faults {
     pub ignore_will_delay: bool,
     /// Sessions never expire once their connection closed (breaks 5.0 [MQTT-4.1.0-2]).
     pub sessions_never_expire: bool,
+    /// After a malformed packet on a connected connection the broker neither closes it nor
+    /// reads anything more from it: the connection hangs (breaks 3.1.1 [MQTT-4.8.0-1], 5.0
+    /// [MQTT-4.13.1-1]). For the live fuzzer's hang oracle.
+    pub hang_on_malformed: bool,
+    /// After the first malformed packet any client sends, the broker answers no new CONNECT
+    /// (the connection with the malformed packet is closed as usual): the broker is wedged
+    /// for new clients. For the live fuzzer's liveness oracle.
+    pub wedge_after_malformed: bool,
+    /// A SUBSCRIBE asking for QoS 2 on any filter is answered with a SUBACK whose reserved
+    /// fixed-header flags are 0010 instead of 0000 (breaks 3.1.1 [MQTT-2.2.2-1], 5.0
+    /// [MQTT-2.1.3-1]). For the live fuzzer's invalid-packet oracle.
+    pub bad_suback_flags: bool,
 }
 
 impl Faults {

@@ -4,6 +4,7 @@ pub mod broker;
 pub mod coverage;
 pub mod decode;
 pub mod encode;
+pub mod fuzz;
 pub mod input;
 pub mod list;
 pub mod matrix;
@@ -49,7 +50,46 @@ pub enum Command {
     /// Put JSON reports of several brokers side by side: a Markdown table and an HTML page.
     #[command(after_long_help = matrix::MATRIX_AFTER_HELP)]
     Matrix(matrix::MatrixArgs),
+    /// Fuzz a live broker with mutated packet sequences; save minimal reproducers.
+    #[command(long_about = FUZZ_ABOUT, after_long_help = FUZZ_AFTER_HELP)]
+    Fuzz(Box<fuzz::FuzzArgs>),
+    /// Replay findings saved by `touchstone fuzz` (exit 1 if any still reproduces).
+    Replay(Box<fuzz::ReplayArgs>),
 }
+
+const FUZZ_ABOUT: &str = "Fuzz a live broker with mutated packet sequences.\n\n\
+        Each burst connects one to three clients, sends real packets of the chosen version \
+        (CONNECT, SUBSCRIBE, PUBLISH QoS 0-2, acks, UNSUBSCRIBE, PINGREQ, DISCONNECT, AUTH) \
+        with field-level mutations (flag bits, lengths, properties, boundary values, bad \
+        UTF-8, wildcards, wrong state, truncation), probes each connection with a PINGREQ and \
+        checks the replies; then a fresh client must complete a QoS 1 round trip. Bursts \
+        follow from (seed, burst index): --seed reproduces a run.";
+
+const FUZZ_AFTER_HELP: &str = "\
+Oracles:
+  liveness                   after a burst, a fresh client cannot connect and round-trip QoS 1
+  hang                       a reaction is owed (PINGRESP, or a close after a violation) and
+                             none comes before --deadline
+  invalid-packet             the server sends bytes the strict codec rejects
+  continued-after-violation  after a malformed packet or protocol error the server answers a
+                             later packet, or acknowledges the bad one with success
+                             (3.1.1 MQTT-4.8.0-1, 5.0 MQTT-4.13.1-1)
+  ordering                   CONNACK not first (MQTT-3.2.0-1), a second CONNACK (5.0
+                             MQTT-3.2.0-2), DISCONNECT before CONNACK (5.0 MQTT-3.14.0-1)
+
+Findings are shrunk and saved as JSON replay files in --findings; replay one with
+`touchstone replay FILE [--target URL]`. --known FILE|DIR: findings citing the same statements
+as a known replay file (e.g. regressions/mosquitto) are counted but do not fail the run.
+
+Exit status:
+  0  no findings
+  1  findings (each saved as a replay file)
+  2  usage error, or the target cannot do a QoS 1 round trip before fuzzing
+
+Examples:
+  touchstone fuzz --duration 30s
+  touchstone fuzz --target mqtt://127.0.0.1:1883 --protocol 5 --seed 42 --duration 2m
+  touchstone replay target/fuzz-findings/hang-5-42-17.json --target mqtt://127.0.0.1:1883";
 
 const RUN_ABOUT: &str = "Run the conformance cases against a broker.\n\n\
         Each case scripts one or more clients against the target and checks what the \
@@ -250,6 +290,8 @@ pub fn run_with(cli: &Cli, io: &mut Io<'_>) -> Status {
         Command::Coverage(args) => coverage::run(args, io),
         Command::Broker(args) => broker::run(args, io),
         Command::Matrix(args) => matrix::run(args, io),
+        Command::Fuzz(args) => fuzz::run(args, io),
+        Command::Replay(args) => fuzz::replay(args, io),
     };
     match io.stdout.flush() {
         Ok(()) => status,

@@ -66,6 +66,8 @@ pub(crate) struct Conn {
     pub reauth: Option<ScramServer>,
     /// Fault `oversize_problem_info` is on for this connection.
     pub fault_problem_info: bool,
+    /// Fault `hang_on_malformed` hit this connection: its bytes are ignored.
+    pub fault_hung: bool,
 }
 
 impl Conn {
@@ -97,6 +99,7 @@ impl Conn {
             auth_method: None,
             reauth: None,
             fault_problem_info: false,
+            fault_hung: false,
         }
     }
 

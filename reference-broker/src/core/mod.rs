@@ -173,6 +173,8 @@ pub struct Broker {
     connected: usize,
     rng: u64,
     hits: Vec<tree::Hit>,
+    /// Fault `wedge_after_malformed` fired: new connections get no CONNACK.
+    fault_wedged: bool,
 }
 
 impl Broker {
@@ -199,6 +201,7 @@ impl Broker {
             connected: 0,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
             hits: Vec::new(),
+            fault_wedged: false,
         }
     }
 
@@ -292,6 +295,10 @@ impl Broker {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
             };
+            if conn.fault_hung || (self.fault_wedged && !conn.connected()) {
+                // Faults `hang_on_malformed`, `wedge_after_malformed`: ignore the bytes.
+                return;
+            }
             conn.inbuf.extend_from_slice(data);
             conn.last_rx = now;
         }
@@ -325,6 +332,18 @@ impl Broker {
                             conn.inbuf.clear();
                         }
                         continue;
+                    }
+                    if conn.connected() {
+                        if self.config.faults.wedge_after_malformed {
+                            self.fault_wedged = true;
+                        }
+                        if self.config.faults.hang_on_malformed {
+                            // Fault: neither close nor read on (breaks 5.0 [MQTT-4.13.1-1],
+                            // 3.1.1 [MQTT-4.8.0-1]).
+                            conn.fault_hung = true;
+                            conn.inbuf.clear();
+                            return;
+                        }
                     }
                     self.on_decode_error(id, e);
                     return;

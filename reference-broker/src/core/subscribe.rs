@@ -38,6 +38,10 @@ impl Broker {
         let faults = cfg.faults;
         let now = self.now;
         let mut codes = Vec::with_capacity(sub.filters.len());
+        let wants_qos2 = sub
+            .filters
+            .iter()
+            .any(|f| f.options.qos == QoS::ExactlyOnce);
         let mut retained: Vec<(Arc<Message>, QoS, Option<u32>)> = Vec::new();
         let Some(session) = self.sessions.get_mut(&sid) else {
             return;
@@ -126,7 +130,16 @@ impl Broker {
             reason_codes: codes,
         };
         if let Some(conn) = self.conns.get_mut(&id) {
-            conn.send(Packet::SubAck(ack), &mut self.outbox);
+            if faults.bad_suback_flags && wants_qos2 {
+                // Fault: reserved flags 0010 (breaks 3.1.1 [MQTT-2.2.2-1], 5.0 [MQTT-2.1.3-1]).
+                let p = conn.protocol();
+                if let Ok(mut bytes) = Packet::SubAck(ack.clone()).to_bytes(p) {
+                    bytes[0] |= 0x02;
+                    conn.send_raw(&bytes, &mut self.outbox);
+                }
+            } else {
+                conn.send(Packet::SubAck(ack), &mut self.outbox);
+            }
         }
         for (msg, granted, sub_id) in retained {
             let qos = if faults.deliver_at_publish_qos {

@@ -1,0 +1,624 @@
+//! `touchstone fuzz`: structure-aware fuzzing of a live broker; `touchstone replay`: replays
+//! its findings.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use touchstone_codec::Protocol;
+
+use super::{fail, Io, Status};
+use crate::embedded::Embedded;
+use crate::fuzz::exec::ExecConfig;
+use crate::fuzz::finding::{self, FindingFile, ShrinkLimits};
+use crate::fuzz::{self, Found, FuzzConfig, FuzzProgress, Summary};
+use crate::target::Target;
+use crate::tls::TlsOptions;
+use crate::transport::Connector;
+
+/// Output formats of `fuzz` and `replay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FuzzFormat {
+    /// Human-readable, with live progress on a terminal.
+    Pretty,
+    /// One JSON object (the summary) on standard output.
+    Json,
+}
+
+/// Target and connection options shared by `fuzz` and `replay`.
+#[derive(Debug, Clone, Args)]
+pub struct Connection {
+    /// The broker: mqtt://HOST[:PORT], mqtts://, ws://HOST[:PORT]/PATH, wss://. Default: the
+    /// embedded reference broker.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// User name for CONNECT (default: $TOUCHSTONE_USERNAME).
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+
+    /// Password for CONNECT (default: $TOUCHSTONE_PASSWORD).
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<String>,
+
+    /// PEM file of the CAs to trust for mqtts:// and wss://.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// PEM file of a client certificate (with --key).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// PEM file of the client certificate's private key.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Accept any server certificate.
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Seconds the broker has to react: answer a PINGREQ, or close after a violation.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub deadline: f64,
+}
+
+/// Arguments of `touchstone fuzz`.
+#[derive(Debug, Clone, Args)]
+pub struct FuzzArgs {
+    /// Target and credentials.
+    #[command(flatten)]
+    pub conn: Connection,
+
+    /// How long to fuzz: 30s, 2m, 1h, 500ms or a number of seconds (shrinking not counted).
+    #[arg(long, value_name = "D", default_value = "60s")]
+    pub duration: String,
+
+    /// Stop after N bursts (whichever comes first with --duration).
+    #[arg(long, value_name = "N")]
+    pub bursts: Option<u64>,
+
+    /// The seed: the same seed gives the same bursts (default: from the clock; printed).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+
+    /// Protocol versions: 3.1.1, 5 or all (each burst picks one).
+    #[arg(short, long, value_name = "VERSION", default_value = "all")]
+    pub protocol: String,
+
+    /// Directory for the findings' replay files.
+    #[arg(long, value_name = "DIR", default_value = "target/fuzz-findings")]
+    pub findings: PathBuf,
+
+    /// Most executions spent shrinking one finding.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    pub shrink_attempts: usize,
+
+    /// Most seconds spent shrinking one finding.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    pub shrink_time: f64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "pretty")]
+    pub format: FuzzFormat,
+
+    /// Replay files (or directories of them) of known findings: a finding citing the same
+    /// statements is counted as known and does not fail the run (e.g. regressions/mosquitto).
+    #[arg(long, value_name = "PATH")]
+    pub known: Vec<PathBuf>,
+}
+
+/// Reads the statement lists of the known findings under `paths`.
+fn known(paths: &[PathBuf]) -> Result<Vec<Vec<String>>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let entries =
+                std::fs::read_dir(p).map_err(|e| format!("--known {}: {e}", p.display()))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files
+        .iter()
+        .map(|f| {
+            FindingFile::load(f)
+                .map(|f| {
+                    f.statements
+                        .iter()
+                        .map(|c| format!("{} {}", c.version, c.id))
+                        .collect()
+                })
+                .map_err(|e| format!("--known: {e}"))
+        })
+        .collect()
+}
+
+/// Arguments of `touchstone replay`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// Target and credentials.
+    #[command(flatten)]
+    pub conn: Connection,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "pretty")]
+    pub format: FuzzFormat,
+
+    /// Replay files written by `touchstone fuzz` (or kept in regressions/).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Parses `30s`, `2m`, `1h`, `500ms`, or a number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| {
+        format!("--duration {s:?}: write 30s, 2m, 1h, 500ms or a number of seconds")
+    })?;
+    let secs = match unit {
+        "ms" => v / 1000.0,
+        "s" => v,
+        "m" | "min" => v * 60.0,
+        "h" => v * 3600.0,
+        _ => {
+            return Err(format!(
+                "--duration {s:?}: unknown unit {unit:?} (ms, s, m, h)"
+            ))
+        }
+    };
+    if !secs.is_finite() || !(0.0..=7.0 * 86400.0).contains(&secs) {
+        return Err(format!("--duration {s:?}: from 0 to 7 days"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn env_or(flag: &Option<String>, var: &str) -> Option<String> {
+    flag.clone()
+        .or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
+}
+
+fn exec_config(conn: &Connection, target: &str, seed: u64) -> Result<ExecConfig, String> {
+    let target = Target::parse(target).map_err(|e| e.to_string())?;
+    let tls = TlsOptions {
+        ca_file: conn.ca_file.clone(),
+        cert: conn.cert.clone(),
+        key: conn.key.clone(),
+        insecure: conn.insecure,
+    };
+    let connector = Connector::new(target, &tls).map_err(|e| e.to_string())?;
+    if !(conn.deadline.is_finite() && (0.1..=60.0).contains(&conn.deadline)) {
+        return Err(format!(
+            "--deadline {}: give 0.1 to 60 seconds",
+            conn.deadline
+        ));
+    }
+    let username = env_or(&conn.username, "TOUCHSTONE_USERNAME");
+    let password = env_or(&conn.password, "TOUCHSTONE_PASSWORD");
+    if password.is_some() && username.is_none() {
+        return Err(
+            "a password needs a user name (3.1.1 cannot send one alone): give --username too"
+                .into(),
+        );
+    }
+    Ok(ExecConfig {
+        connector,
+        deadline: Duration::from_secs_f64(conn.deadline),
+        username,
+        password: password.map(String::into_bytes),
+        prefix: fuzz::prefix(seed),
+    })
+}
+
+fn protocols(s: &str) -> Result<Vec<Protocol>, String> {
+    super::run::parse_protocols(s)
+}
+
+fn runtime(io: &mut Io<'_>) -> Result<tokio::runtime::Runtime, Status> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| fail(io, format_args!("cannot start the async runtime: {e}")))
+}
+
+/// Runs `touchstone fuzz`.
+pub fn run(args: &FuzzArgs, io: &mut Io<'_>) -> Status {
+    let duration = match parse_duration(&args.duration) {
+        Ok(d) => d,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
+    let protocols = match protocols(&args.protocol) {
+        Ok(p) => p,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
+    if !(args.shrink_time.is_finite() && (0.0..=3600.0).contains(&args.shrink_time)) {
+        return fail(io, format_args!("--shrink-time: 0 to 3600 seconds"));
+    }
+    let known = match known(&args.known) {
+        Ok(k) => k,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+            % 1_000_000_000
+    });
+    if let Some(t) = &args.conn.target {
+        if let Err(e) = exec_config(&args.conn, t, seed) {
+            return fail(io, format_args!("{e}"));
+        }
+    }
+    let rt = match runtime(io) {
+        Ok(r) => r,
+        Err(s) => return s,
+    };
+    let (target, embedded) = match &args.conn.target {
+        Some(t) => (t.clone(), None),
+        None => match rt.block_on(Embedded::start()) {
+            Ok(e) => (e.target(), Some(e)),
+            Err(e) => return fail(io, format_args!("{e}")),
+        },
+    };
+    let status = fuzz_against(
+        args,
+        io,
+        &rt,
+        (&target, embedded.is_some()),
+        seed,
+        duration,
+        protocols,
+        known,
+    );
+    if let Some(e) = embedded {
+        rt.block_on(e.shutdown());
+    }
+    status
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fuzz_against(
+    args: &FuzzArgs,
+    io: &mut Io<'_>,
+    rt: &tokio::runtime::Runtime,
+    (target, embedded): (&str, bool),
+    seed: u64,
+    duration: Duration,
+    protocols: Vec<Protocol>,
+    known: Vec<Vec<String>>,
+) -> Status {
+    let exec = match exec_config(&args.conn, target, seed) {
+        Ok(e) => e,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
+    let label = if embedded {
+        format!("embedded reference broker ({target})")
+    } else {
+        exec.connector.target().to_string()
+    };
+    let cfg = FuzzConfig {
+        exec,
+        protocols,
+        seed,
+        duration,
+        max_bursts: args.bursts,
+        findings_dir: args.findings.clone(),
+        shrink: ShrinkLimits {
+            attempts: args.shrink_attempts,
+            time: Duration::from_secs_f64(args.shrink_time),
+        },
+        target_label: label.clone(),
+        known,
+    };
+    if let Err(e) = rt.block_on(fuzz::preflight(&cfg)) {
+        return fail(io, format_args!("{e}"));
+    }
+    let versions: Vec<&str> = cfg.protocols.iter().map(|p| p.as_str()).collect();
+    let header = format!(
+        "fuzzing {label}, MQTT {}, seed {seed}, for {:.0} s{}",
+        versions.join(" and "),
+        duration.as_secs_f64(),
+        args.bursts
+            .map(|b| format!(" or {b} bursts"))
+            .unwrap_or_default()
+    );
+    let progress = Live::new(args.format == FuzzFormat::Pretty, &header);
+    let summary = rt.block_on(fuzz::run(&cfg, &progress));
+    progress.finish();
+    let rerun = if embedded {
+        format!("touchstone fuzz --seed {seed}")
+    } else {
+        format!("touchstone fuzz --target {target} --seed {seed}")
+    };
+    let text = match args.format {
+        FuzzFormat::Pretty => pretty(&summary, &label, &rerun),
+        FuzzFormat::Json => {
+            let mut v = serde_json::to_value(&summary).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("target".into(), label.clone().into());
+                o.insert(
+                    "bursts_per_second".into(),
+                    summary.bursts_per_second().into(),
+                );
+                o.insert(
+                    "packets_per_second".into(),
+                    summary.packets_per_second().into(),
+                );
+            }
+            format!("{v}\n")
+        }
+    };
+    if let Err(e) = io.stdout.write_all(text.as_bytes()) {
+        return super::output_error(io, &e, Status::Failure);
+    }
+    if summary.findings.is_empty() {
+        Status::Success
+    } else {
+        Status::Invalid
+    }
+}
+
+fn pretty(s: &Summary, label: &str, rerun: &str) -> String {
+    let mut out = String::new();
+    out += &format!(
+        "{} bursts, {} packets ({} bytes) in {:.1} s against {label}: {:.0} bursts/s, {:.0} packets/s; seed {}\n",
+        s.bursts,
+        s.packets,
+        s.bytes,
+        s.seconds,
+        s.bursts_per_second(),
+        s.packets_per_second(),
+        s.seed
+    );
+    if let Some(why) = &s.stopped {
+        out += &format!("stopped early: {why}\n");
+    }
+    if !s.observations.is_empty() {
+        out += &format!(
+            "{} kinds of observation (allowed behaviour; --format json lists them), e.g.:\n",
+            s.observations.len()
+        );
+        let mut top: Vec<_> = s.observations.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1));
+        for (o, n) in top.iter().take(5) {
+            out += &format!("  x{n} {o}\n");
+        }
+    }
+    for (k, n) in &s.known {
+        out += &format!("known (--known): x{n} {k}\n");
+    }
+    if s.findings.is_empty() {
+        out += "no new findings\n";
+    } else {
+        out += &format!(
+            "{} finding(s) ({:.1} s spent shrinking):\n",
+            s.findings.len(),
+            s.shrink_seconds
+        );
+        for f in &s.findings {
+            out += &line(f);
+        }
+        out += &format!("rerun: {rerun}\n");
+    }
+    out
+}
+
+fn line(f: &Found) -> String {
+    format!(
+        "  {} [{}] burst {} (x{}): {}\n    reproducer: {} ({} of {} writes after {} shrink runs)\n",
+        f.oracle,
+        if f.statements.is_empty() {
+            "no single statement".to_string()
+        } else {
+            f.statements.join(", ")
+        },
+        f.burst,
+        f.count,
+        f.message,
+        f.file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(not saved)".into()),
+        f.writes.0,
+        f.writes.1,
+        f.shrink_attempts
+    )
+}
+
+/// Progress: an indicatif spinner on a terminal, plain lines otherwise.
+struct Live {
+    bar: Option<ProgressBar>,
+    plain: bool,
+    last: Mutex<Instant>,
+}
+
+impl Live {
+    fn new(pretty: bool, header: &str) -> Live {
+        let terminal = std::io::stderr().is_terminal();
+        if pretty {
+            eprintln!("{header}");
+        }
+        let bar = (pretty && terminal).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_msg}")
+            {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Live {
+            bar,
+            plain: pretty && !terminal,
+            last: Mutex::new(Instant::now()),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+
+    fn say(&self, text: String) {
+        match &self.bar {
+            Some(b) => b.println(text),
+            None if self.plain => eprintln!("{text}"),
+            None => {}
+        }
+    }
+}
+
+impl FuzzProgress for Live {
+    fn burst(&self, s: &Summary) {
+        let msg = format!(
+            "bursts {} | packets {} | {:.0} bursts/s, {:.0} packets/s | findings {}",
+            s.bursts,
+            s.packets,
+            s.bursts_per_second(),
+            s.packets_per_second(),
+            s.findings.len()
+        );
+        if let Some(b) = &self.bar {
+            b.set_message(msg);
+        } else if self.plain {
+            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+            if last.elapsed() >= Duration::from_secs(5) {
+                *last = Instant::now();
+                eprintln!("{msg}");
+            }
+        }
+    }
+
+    fn finding(&self, f: &Found) {
+        self.say(format!("finding: {}", line(f).trim_end()));
+    }
+
+    fn note(&self, text: &str) {
+        self.say(text.to_string());
+    }
+}
+
+/// Runs `touchstone replay`.
+pub fn replay(args: &ReplayArgs, io: &mut Io<'_>) -> Status {
+    let mut files = Vec::new();
+    for path in &args.files {
+        match FindingFile::load(path) {
+            Ok(f) => files.push((path.clone(), f)),
+            Err(e) => return fail(io, format_args!("{e}")),
+        }
+    }
+    if let Some(t) = &args.conn.target {
+        if let Err(e) = exec_config(&args.conn, t, 0) {
+            return fail(io, format_args!("{e}"));
+        }
+    }
+    let rt = match runtime(io) {
+        Ok(r) => r,
+        Err(s) => return s,
+    };
+    let (target, embedded) = match &args.conn.target {
+        Some(t) => (t.clone(), None),
+        None => match rt.block_on(Embedded::start()) {
+            Ok(e) => (e.target(), Some(e)),
+            Err(e) => return fail(io, format_args!("{e}")),
+        },
+    };
+    let mut reproduced = 0;
+    let mut results = Vec::new();
+    let mut out = String::new();
+    for (path, f) in &files {
+        let mut exec = match exec_config(&args.conn, &target, f.found.seed) {
+            Ok(e) => e,
+            Err(e) => return fail(io, format_args!("{e}")),
+        };
+        exec.prefix = fuzz::prefix(f.found.seed);
+        let (fires, ex) = rt.block_on(finding::replay(&exec, f));
+        reproduced += usize::from(fires);
+        let verdict = if fires {
+            "REPRODUCES"
+        } else {
+            "does not reproduce"
+        };
+        out += &format!(
+            "{}: {} [{}] MQTT {}: {verdict}\n",
+            path.display(),
+            f.oracle,
+            f.statements
+                .iter()
+                .map(|c| format!("{} {}", c.version, c.id))
+                .collect::<Vec<_>>()
+                .join(", "),
+            f.protocol
+        );
+        for l in &ex.transcript {
+            out += &format!("  {l}\n");
+        }
+        for h in &ex.hits {
+            out += &format!("  => {}: {}\n", h.oracle, h.message);
+        }
+        results.push(serde_json::json!({
+            "file": path.display().to_string(),
+            "oracle": f.oracle,
+            "reproduces": fires,
+            "hits": ex.hits.iter().map(|h| serde_json::json!({
+                "oracle": h.oracle,
+                "statements": h.statements.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                "message": h.message,
+            })).collect::<Vec<_>>(),
+            "transcript": ex.transcript,
+        }));
+    }
+    if let Some(e) = embedded {
+        rt.block_on(e.shutdown());
+    }
+    let text = match args.format {
+        FuzzFormat::Pretty => {
+            out += &format!("{reproduced} of {} reproduce\n", files.len());
+            out
+        }
+        FuzzFormat::Json => format!(
+            "{}\n",
+            serde_json::json!({"target": target, "reproduced": reproduced, "results": results})
+        ),
+    };
+    if let Err(e) = io.stdout.write_all(text.as_bytes()) {
+        return super::output_error(io, &e, Status::Failure);
+    }
+    if reproduced > 0 {
+        Status::Invalid
+    } else {
+        Status::Success
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("3 fortnights").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}
