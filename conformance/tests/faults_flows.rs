@@ -483,3 +483,22 @@ async fn refusing_to_complete_an_expired_qos2_exchange_fails() {
     assert_fails(&results, COMPLETES_EXPIRED, V5, "MQTT-4.3.3-13");
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipping_malformed_pingreq_and_puback_fails() {
+    let b = broker().await;
+    b.set_faults(Faults {
+        accept_malformed: true,
+        ..Faults::default()
+    });
+    let cases = [
+        "malformed.pingreq-reserved-flags",
+        "malformed.puback-reserved-flags",
+    ];
+    let results = run_cases(port(&b), &cases, None).await;
+    for case in cases {
+        assert_fails(&results, case, V3, "MQTT-2.2.2-2");
+        assert_fails(&results, case, V5, "MQTT-4.13.1-1");
+    }
+    b.shutdown().await;
+}

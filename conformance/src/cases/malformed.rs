@@ -3,7 +3,7 @@
 
 use super::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[PUBREL_FLAGS, SUBSCRIBE_FLAGS];
+pub(crate) const CASES: &[Case] = &[PUBREL_FLAGS, SUBSCRIBE_FLAGS, PINGREQ_FLAGS, PUBACK_FLAGS];
 
 /// PUBREL with fixed-header flags 0000 instead of 0010.
 const PUBREL_FLAGS: Case = Case {
@@ -71,4 +71,60 @@ async fn subscribe_flags(t: &mut Test) -> Verdict {
     c.expect_no(suback(PacketId::MIN), Duration::ZERO)
         .await
         .map_err(|e| e.because(&because))
+}
+
+/// PINGREQ with fixed-header flags 0001 instead of 0000.
+const PINGREQ_FLAGS: Case = Case {
+    id: "malformed.pingreq-reserved-flags",
+    title: "PINGREQ with reserved flags other than 0000 closes the connection, unanswered",
+    protocols: BOTH,
+    statements: &[
+        v311("MQTT-2.2.2-2"),
+        v311("MQTT-4.8.0-1"),
+        v5("MQTT-4.13.1-1"),
+    ],
+    requires: &[],
+    body: |t| Box::pin(pingreq_flags(t)),
+};
+
+async fn pingreq_flags(t: &mut Test) -> Verdict {
+    let mut c = t.client("c").connect().await?;
+    // PINGREQ, flags 0001.
+    c.send_raw(Frame::new(0xC1).to_bytes()).await?;
+    let because = cite_all(t, &["MQTT-2.2.2-2", "MQTT-4.8.0-1"], &["MQTT-4.13.1-1"]);
+    c.expect_closed().because(&because).await?;
+    c.expect_no(pingresp(), Duration::ZERO)
+        .await
+        .map_err(|e| e.because(&because))
+}
+
+/// PUBACK with fixed-header flags 0010 instead of 0000, for a message the client did receive.
+const PUBACK_FLAGS: Case = Case {
+    id: "malformed.puback-reserved-flags",
+    title: "PUBACK with reserved flags other than 0000 closes the connection",
+    protocols: BOTH,
+    statements: &[
+        v311("MQTT-2.2.2-2"),
+        v311("MQTT-4.8.0-1"),
+        v5("MQTT-4.13.1-1"),
+    ],
+    requires: &[Qos1],
+    body: |t| Box::pin(puback_flags(t)),
+};
+
+async fn puback_flags(t: &mut Test) -> Verdict {
+    let topic = t.topic("p");
+    let mut c = t.client("c").connect().await?;
+    c.subscribe(&topic, Q1).granted().await?;
+    c.publish(&topic).qos(Q1).payload("m").acked().await?;
+    let m = c.expect(publish(&topic).qos(Q1).payload("m")).await?;
+    let id = m
+        .packet_id
+        .ok_or_else(|| CaseError::fail("a packet id on a QoS 1 PUBLISH", "none"))?;
+    // PUBACK for the delivered message, flags 0010.
+    c.send_raw(Frame::new(0x42).u16(id.get()).to_bytes())
+        .await?;
+    let because = cite_all(t, &["MQTT-2.2.2-2", "MQTT-4.8.0-1"], &["MQTT-4.13.1-1"]);
+    c.expect_closed().because(&because).await?;
+    Ok(())
 }
