@@ -1025,6 +1025,9 @@ impl Runner {
                 continue;
             };
             let p = c.out_protocol.or(c.protocol).unwrap_or(Protocol::V3_1_1);
+            // A CONNACK too large for the client's Maximum Packet Size is not sent (5.0
+            // [MQTT-3.1.2-24]); what follows it may be.
+            let connack_may_be_dropped = c.max_packet.is_some() && p.is_v5();
             for x in packets {
                 let t = x.packet_type().name();
                 if c.got_disconnect {
@@ -1043,7 +1046,7 @@ impl Runner {
                     Packet::Auth(_) => p.is_v5(),
                     Packet::Disconnect(_) => {
                         c.got_disconnect = true;
-                        p.is_v5() && c.got_connack
+                        p.is_v5() && (c.got_connack || connack_may_be_dropped)
                     }
                     Packet::Publish(_)
                     | Packet::PubAck(_)
@@ -1052,7 +1055,7 @@ impl Runner {
                     | Packet::PubComp(_)
                     | Packet::SubAck(_)
                     | Packet::UnsubAck(_)
-                    | Packet::PingResp => c.got_connack,
+                    | Packet::PingResp => c.got_connack || connack_may_be_dropped,
                     _ => false,
                 };
                 if !allowed {
