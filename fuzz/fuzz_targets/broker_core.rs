@@ -14,17 +14,33 @@
 //! id reuse, the client's Receive Maximum and redelivery on reconnect; Session Present; stats
 //! and per-session queues within the configured limits. See the module documentation for the
 //! exact statements.
+//!
+//! `TOUCHSTONE_FUZZ_FAULTS=deliver_at_publish_qos,...` switches reference-broker faults on, to
+//! see the target find a broken broker (README, "Fuzzing").
 
 #![no_main]
 
+use std::sync::OnceLock;
+
 use libfuzzer_sys::fuzz_target;
-use touchstone_broker::fuzzing::{fuzz_config, run, Step};
+use touchstone_broker::fuzzing::{config_from_env, run, Step};
+use touchstone_broker::Config;
+
+fn config() -> &'static Config {
+    static CONFIG: OnceLock<Config> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        config_from_env().unwrap_or_else(|e| {
+            eprintln!("TOUCHSTONE_FUZZ_FAULTS: {e}");
+            std::process::exit(2)
+        })
+    })
+}
 
 fuzz_target!(|steps: Vec<Step>| {
     if steps.len() > 64 {
         return;
     }
-    if let Err(v) = run(fuzz_config(), &steps) {
+    if let Err(v) = run(config().clone(), &steps) {
         panic!("{v}\nsteps: {steps:#?}");
     }
 });

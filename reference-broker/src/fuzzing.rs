@@ -110,6 +110,23 @@ pub fn fuzz_config() -> Config {
     }
 }
 
+/// [`fuzz_config`] with the faults named in `TOUCHSTONE_FUZZ_FAULTS` (comma-separated
+/// [`Faults`](crate::Faults) field names, e.g. `deliver_at_publish_qos,ignore_no_local`) switched
+/// on, to show that the fuzz target finds a broken broker. An unknown name is an error.
+pub fn config_from_env() -> Result<Config, crate::ConfigError> {
+    let mut config = fuzz_config();
+    if let Ok(names) = std::env::var("TOUCHSTONE_FUZZ_FAULTS") {
+        let text: String = names
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("{n} = true\n"))
+            .collect();
+        config.faults = toml::from_str(&text)?;
+    }
+    Ok(config)
+}
+
 #[cfg(feature = "arbitrary")]
 use arbitrary::Arbitrary;
 
@@ -1156,9 +1173,13 @@ impl Runner {
                     }
                 }
                 Packet::Publish(x) => {
-                    let Some(cid) = c.client.clone() else {
+                    if c.connect.is_none() {
                         continue;
-                    };
+                    }
+                    // A connection the model cannot bind to a session (a 3.1.1 identifier
+                    // assigned by the broker, a CONNACK too large for the client) may still
+                    // publish: its messages may be delivered, nothing more is known.
+                    let cid = c.client.clone();
                     let mut topic = x.topic.to_string();
                     if let Some(a) = x.properties.topic_alias.filter(|_| p.is_v5()) {
                         if topic.is_empty() {
@@ -1172,6 +1193,12 @@ impl Runner {
                     }
                     let tag = tag_of(&x.payload);
                     let exempt = x.properties.message_expiry_interval.is_some();
+                    let Some(cid) = cid else {
+                        if let Some(t) = tag {
+                            self.new_message(t, &topic, x, "", false, exempt, dropped_before);
+                        }
+                        continue;
+                    };
                     if x.qos == QoS::AtMostOnce {
                         if let Some(t) = tag {
                             self.new_message(t, &topic, x, &cid, false, exempt, dropped_before);

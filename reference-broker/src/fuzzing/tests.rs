@@ -259,3 +259,18 @@ fn catches_a_wrong_session_present() {
     let m = violation(with(|f| f.wrong_session_present = true), &scenario());
     assert!(m.contains("Session Present"), "{m}");
 }
+
+#[test]
+fn faults_from_the_environment() {
+    // Only this test sets the variable.
+    std::env::set_var(
+        "TOUCHSTONE_FUZZ_FAULTS",
+        "ignore_no_local, grant_higher_qos",
+    );
+    let c = config_from_env().unwrap();
+    assert!(c.faults.ignore_no_local && c.faults.grant_higher_qos);
+    std::env::set_var("TOUCHSTONE_FUZZ_FAULTS", "no_such_fault");
+    assert!(config_from_env().is_err());
+    std::env::remove_var("TOUCHSTONE_FUZZ_FAULTS");
+    assert!(!config_from_env().unwrap().faults.any());
+}
