@@ -274,3 +274,32 @@ fn faults_from_the_environment() {
     std::env::remove_var("TOUCHSTONE_FUZZ_FAULTS");
     assert!(!config_from_env().unwrap().faults.any());
 }
+
+/// Found by the fuzz target (a model bug): a QoS 2 message for a session subscribed at QoS 0 and
+/// offline is delivered at QoS 0, which may be dropped; it is no obligation.
+#[test]
+fn a_qos0_grant_is_no_obligation() {
+    let steps = vec![
+        connect(1, true, true),
+        sub(1, "+/+", 0),
+        Step::Close { client: 1 },
+        connect(0, false, true),
+        publish(0, "a/", 2, 9),
+    ];
+    run(fuzz_config(), &steps).unwrap();
+}
+
+#[test]
+fn an_offline_qos1_subscriber_gets_its_message_when_it_comes_back() {
+    let steps = vec![
+        connect(1, true, true),
+        sub(1, "+/+", 1),
+        Step::Close { client: 1 },
+        connect(0, false, true),
+        publish(0, "a/", 2, 9),
+    ];
+    run(fuzz_config(), &steps).unwrap();
+    // The queued message is delivered at the final reconnection: at QoS 1, not 2.
+    let m = violation(with(|f| f.deliver_at_publish_qos = true), &steps);
+    assert!(m.contains("instead of"), "{m}");
+}
