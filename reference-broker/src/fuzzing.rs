@@ -404,9 +404,7 @@ pub fn naive_filter(filter: &str, shared: bool) -> Option<(Option<&str>, &str)> 
     let mut inner = filter;
     if shared {
         if let Some(rest) = filter.strip_prefix("$share/") {
-            let mut parts = rest.splitn(2, '/');
-            let name = parts.next()?;
-            let f = parts.next()?;
+            let (name, f) = rest.split_once('/')?;
             if name.is_empty() || name.contains('+') || name.contains('#') || f.is_empty() {
                 return None;
             }
