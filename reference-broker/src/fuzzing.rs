@@ -1506,7 +1506,10 @@ impl Runner {
         for x in packets {
             match x {
                 Packet::Publish(x) => {
-                    let tag = tag_of(&x.payload).filter(|t| !ambiguous.contains(t));
+                    // The payload's tag identifies the message in its flow even when it became
+                    // ambiguous as an application message.
+                    let raw_tag = tag_of(&x.payload);
+                    let tag = raw_tag.filter(|t| !ambiguous.contains(t));
                     if s.uncertain {
                         continue;
                     }
@@ -1521,7 +1524,7 @@ impl Runner {
                                         "PUBLISH re-sent to {cid} with packet id {pid} after its PUBREC (3.1.1 and 5.0 section 4.3.3)"
                                     ));
                                 }
-                                if !x.dup || f.tag != tag || !resent {
+                                if !x.dup || f.tag != raw_tag || !resent {
                                     return fail(format!(
                                         "PUBLISH to {cid} with packet id {pid} already in use (3.1.1 [MQTT-2.3.1-2]; 5.0 [MQTT-2.2.1-3]); DUP {}",
                                         u8::from(x.dup)
@@ -1549,7 +1552,7 @@ impl Runner {
                                     pid,
                                     Flow {
                                         qos: x.qos,
-                                        tag,
+                                        tag: raw_tag,
                                         state: FlowState::Published,
                                     },
                                 );
