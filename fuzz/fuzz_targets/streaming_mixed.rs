@@ -50,7 +50,11 @@ fn stable(p: Protocol, packet: &Packet) {
         .unwrap_or_else(|e| panic!("re-encoding does not decode ({p}): {e}\n{packet:?}"));
     assert_eq!(n, first.len());
     assert_eq!(&again, packet, "decode(encode(x)) != x ({p})");
-    assert_eq!(again.to_bytes(p).expect("encode again"), first, "encoding not stable");
+    assert_eq!(
+        again.to_bytes(p).expect("encode again"),
+        first,
+        "encoding not stable"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -78,11 +82,17 @@ fuzz_target!(|data: &[u8]| {
     // Whole stream.
     let whole = peek_protocol(&stream);
     if let Some(p) = template {
-        assert_eq!(whole.as_ref().ok().copied().flatten(), Some(p), "template version");
+        assert_eq!(
+            whole.as_ref().ok().copied().flatten(),
+            Some(p),
+            "template version"
+        );
     }
     if matches!(whole, Ok(None)) {
         // Undecided: the first packet must not be whole yet.
-        if let Ok(Some(h)) = FixedHeader::parse(&stream, Protocol::V5, touchstone_codec::MAX_PACKET_SIZE) {
+        if let Ok(Some(h)) =
+            FixedHeader::parse(&stream, Protocol::V5, touchstone_codec::MAX_PACKET_SIZE)
+        {
             assert!(
                 h.packet_len() > stream.len(),
                 "peek_protocol waits for more bytes though the first {}-byte packet is whole: {:02x?}",
@@ -140,7 +150,10 @@ fuzz_target!(|data: &[u8]| {
                         (Err(a), Err(b)) => a.kind == b.kind && a.offset == b.offset,
                         _ => false,
                     };
-                    assert!(same, "peek_protocol on {fed} bytes: {r:?}; on all: {whole:?}");
+                    assert!(
+                        same,
+                        "peek_protocol on {fed} bytes: {r:?}; on all: {whole:?}"
+                    );
                     match r {
                         Ok(Some(p)) => decoder = Some(Decoder::new(p)),
                         _ => break 'outer End::Incomplete,

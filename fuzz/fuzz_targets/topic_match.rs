@@ -16,13 +16,16 @@
 
 use libfuzzer_sys::fuzz_target;
 use touchstone_broker::fuzzing::{naive_filter, naive_matches, naive_topic_name};
-use touchstone_codec::topic::{split_shared, topic_matches, validate_topic_filter, validate_topic_name};
+use touchstone_codec::topic::{
+    split_shared, topic_matches, validate_topic_filter, validate_topic_name,
+};
 
 mod common;
 
 fn alphabet(b: u8) -> &'static str {
-    ["a", "b", "/", "+", "#", "$", "\0", "$share/", "/", "a", "/", "$SYS", "g", "+", "#", "ab"]
-        [usize::from(b % 16)]
+    [
+        "a", "b", "/", "+", "#", "$", "\0", "$share/", "/", "a", "/", "$SYS", "g", "+", "#", "ab",
+    ][usize::from(b % 16)]
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -58,7 +61,11 @@ fuzz_target!(|data: &[u8]| {
                 if let Some((share, inner)) = naive {
                     let split = split_shared(f).expect("valid");
                     assert_eq!(split.map(|(s, _)| s), share, "split_shared({f:?})");
-                    assert_eq!(split.map_or(f.as_str(), |(_, i)| i), inner, "split_shared({f:?})");
+                    assert_eq!(
+                        split.map_or(f.as_str(), |(_, i)| i),
+                        inner,
+                        "split_shared({f:?})"
+                    );
                 }
             }
         }

@@ -335,7 +335,10 @@ pub fn broker_routes_like_the_model(filters: &[String], name: &str) {
         }
     }
     for ((g, inner), n) in groups {
-        assert_eq!(n, 1, "share group {g} of {inner:?}: {n} members got {name:?}");
+        assert_eq!(
+            n, 1,
+            "share group {g} of {inner:?}: {n} members got {name:?}"
+        );
     }
     assert!(!t.sent_garbage_anywhere());
 }
