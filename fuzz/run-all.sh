@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of touchstone-codec for a bounded time and fails if any finds a crash.
+# Runs every fuzz target (the codec's, the broker core's, topic matching) for a bounded time and
+# fails if any finds a crash.
 #
 #   bash fuzz/run-all.sh [SECONDS_PER_TARGET]     (default 30; from any directory)
 #
@@ -28,7 +29,7 @@ esac
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$fuzz_dir")"
 cd "$root" || exit 2
-targets="${TARGETS:-decode_v31 decode_v311 decode_v5 roundtrip streaming fast_path}"
+targets="${TARGETS:-decode_v31 decode_v311 decode_v5 roundtrip streaming fast_path streaming_mixed topic_match broker_core}"
 sanitizer="${SANITIZER:-address}"
 if [ "$sanitizer" = address ]; then
     target_dir="${CARGO_FUZZ_TARGET_DIR:-$fuzz_dir/target}"
@@ -94,7 +95,7 @@ for t in $targets; do
         grep -E 'panicked|ERROR|SUMMARY|Test unit written|^artifact_prefix|out-of-memory|malloc' "$log" | head -20
     fi
     echo "   $last"
-    summary+=("$(printf '%-12s %10s execs  %8s exec/s' "$t" "${execs:-?}" "${per_sec:-?}")")
+    summary+=("$(printf '%-16s %10s execs  %8s exec/s' "$t" "${execs:-?}" "${per_sec:-?}")")
 done
 
 echo

@@ -278,19 +278,30 @@ pub fn peek_protocol(buf: &[u8]) -> Result<Option<Protocol>, DecodeError> {
             ]),
         );
     }
-    let body = match read_varint(&buf[1..]) {
-        Varint::Value(_, n) => 1 + n,
+    let (body, end) = match read_varint(&buf[1..]) {
+        Varint::Value(v, n) => (1 + n, 1 + n + v as usize),
         Varint::Incomplete => return Ok(None),
         _ => return Err(DecodeError::malformed(1, "invalid Remaining Length")),
     };
-    let Some(len) = buf.get(body..body + 2) else {
+    // Reads stay inside the CONNECT: once it is whole, a name or level beyond its end is a
+    // malformed packet, not a reason to wait for more bytes.
+    let get = |from: usize, to: usize| -> Result<Option<&[u8]>, DecodeError> {
+        if to > end {
+            return Err(DecodeError::malformed(
+                body,
+                "CONNECT too short for its protocol name and level",
+            ));
+        }
+        Ok(buf.get(from..to))
+    };
+    let Some(len) = get(body, body + 2)? else {
         return Ok(None);
     };
     let len = u16::from_be_bytes([len[0], len[1]]) as usize;
-    let Some(name) = buf.get(body + 2..body + 2 + len) else {
+    let Some(name) = get(body + 2, body + 2 + len)? else {
         return Ok(None);
     };
-    let Some(&level) = buf.get(body + 2 + len) else {
+    let Some(&[level]) = get(body + 2 + len, body + 3 + len)? else {
         return Ok(None);
     };
     Protocol::from_name_and_level(name, level)

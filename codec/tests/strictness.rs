@@ -578,6 +578,31 @@ fn protocol_name_and_level_must_match_the_version() {
     assert!(peek_protocol(&[0x30, 0x00]).is_err());
 }
 
+/// Found by the `streaming_mixed` fuzz target: `peek_protocol` on `10 00` (a CONNECT with
+/// Remaining Length 0) waited for more bytes, reading the protocol name from beyond the packet,
+/// so a server kept the connection until its CONNECT timeout instead of rejecting it.
+#[test]
+fn peek_protocol_decides_once_the_connect_is_whole() {
+    for whole in [
+        &[0x10, 0x00][..],
+        &[0x10, 0x01, 0x00],
+        &[0x10, 0x02, 0x00, 0x04],
+        &[0x10, 0x06, 0x00, 0x04, b'M', b'Q', b'T', b'T'],
+    ] {
+        let e = peek_protocol(whole).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Malformed, "{whole:02x?}: {e}");
+        // Bytes of a following packet change nothing.
+        let mut more = whole.to_vec();
+        more.extend_from_slice(&[0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04]);
+        assert_eq!(peek_protocol(&more).unwrap_err().kind, ErrorKind::Malformed);
+    }
+    // Still undecided while the CONNECT is not whole.
+    assert_eq!(
+        peek_protocol(&[0x10, 0x0A, 0x00, 0x04, b'M']).unwrap(),
+        None
+    );
+}
+
 #[test]
 fn v311_mqtt_3_1_2_3_reserved_connect_flag() {
     malformed(V3, connect_v3(0x03), &["MQTT-3.1.2-3"], 9);

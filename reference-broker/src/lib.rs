@@ -33,7 +33,9 @@ pub mod auth;
 mod config;
 pub mod core;
 mod faults;
+pub mod fuzzing;
 mod fxhash;
+#[cfg(feature = "server")]
 pub mod server;
 
 pub use config::{AclRule, Config, ConfigError};

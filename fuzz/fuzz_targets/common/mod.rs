@@ -278,3 +278,67 @@ pub fn decode_stream(protocol: Protocol, data: &[u8]) {
         }
     }
 }
+
+/// Routes a PUBLISH on `name` through the broker core to one 5.0 session per valid filter of
+/// `filters` (shared subscriptions included) and checks who got it against the naive matcher:
+/// every plain subscription whose filter matches, exactly one member of each matching share
+/// group, nobody else.
+pub fn broker_routes_like_the_model(filters: &[String], name: &str) {
+    use touchstone_broker::core::testkit::TestBroker;
+    use touchstone_broker::fuzzing::{naive_filter, naive_matches, naive_topic_name};
+    use touchstone_codec::{PacketId, QoS, Subscribe, Subscription};
+
+    if !naive_topic_name(name) {
+        return;
+    }
+    let mut t = TestBroker::new(touchstone_broker::Config::default());
+    let mut subs = Vec::new();
+    for (i, f) in filters.iter().enumerate() {
+        let Some((share, inner)) = naive_filter(f, true) else {
+            continue;
+        };
+        let conn = t.client(Protocol::V5, &format!("s{i}"), true, 0);
+        let s = Subscribe {
+            packet_id: PacketId::MIN,
+            properties: Default::default(),
+            filters: vec![Subscription::new(f.as_str(), QoS::AtMostOnce)],
+        };
+        t.send(conn, &Packet::Subscribe(s));
+        let ack = t.take(conn);
+        assert!(
+            matches!(ack.as_slice(), [Packet::SubAck(a)] if a.reason_codes[0].is_success()),
+            "SUBSCRIBE {f:?}: {ack:?}"
+        );
+        subs.push((conn, share.map(str::to_string), inner.to_string()));
+    }
+    let publisher = t.client(Protocol::V5, "publisher", true, 0);
+    let publish = touchstone_codec::Publish::new(name, "x");
+    t.send(publisher, &Packet::Publish(publish));
+    assert!(t.take(publisher).is_empty());
+    let mut groups: std::collections::HashMap<(String, String), usize> = Default::default();
+    for (conn, share, inner) in &subs {
+        let got = t.take(*conn);
+        assert!(got.len() <= 1, "{inner:?} got {} copies", got.len());
+        let matched = naive_matches(inner, name);
+        match share {
+            None => assert_eq!(
+                got.len() == 1,
+                matched,
+                "subscription {inner:?} and PUBLISH on {name:?}"
+            ),
+            Some(g) => {
+                assert!(matched || got.is_empty(), "$share/{g}/{inner} got {name:?}");
+                if matched {
+                    *groups.entry((g.clone(), inner.clone())).or_default() += got.len();
+                }
+            }
+        }
+    }
+    for ((g, inner), n) in groups {
+        assert_eq!(
+            n, 1,
+            "share group {g} of {inner:?}: {n} members got {name:?}"
+        );
+    }
+    assert!(!t.sent_garbage_anywhere());
+}

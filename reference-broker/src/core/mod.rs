@@ -144,6 +144,23 @@ pub struct Stats {
     pub dropped: u64,
 }
 
+/// One session as seen from outside, for tests and fuzzers ([`Broker::sessions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// Its client identifier (assigned ones included).
+    pub client_id: String,
+    /// A connection is attached.
+    pub connected: bool,
+    /// Its subscriptions.
+    pub subscriptions: usize,
+    /// Messages queued (not yet sent).
+    pub queued: usize,
+    /// Outgoing QoS 1 and 2 messages in flight.
+    pub inflight: usize,
+    /// Messages dropped because its queue was full.
+    pub dropped: u64,
+}
+
 /// How a connection ends, for the Will.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ending {
@@ -276,6 +293,21 @@ impl Broker {
             inflight: self.sessions.values().map(|s| s.inflight.len()).sum(),
             dropped: self.sessions.values().map(|s| s.dropped).sum(),
         }
+    }
+
+    /// Every session, in no particular order.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        self.sessions
+            .values()
+            .map(|s| SessionInfo {
+                client_id: s.client_id.to_string(),
+                connected: s.conn.is_some(),
+                subscriptions: s.subscriptions.len(),
+                queued: s.queue.len(),
+                inflight: s.inflight.len(),
+                dropped: s.dropped,
+            })
+            .collect()
     }
 
     /// True if a session exists for `client_id`.

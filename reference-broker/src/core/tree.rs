@@ -34,7 +34,8 @@ impl Subscribers {
         self.direct.is_empty() && self.groups.is_empty()
     }
 
-    fn upsert(&mut self, share: Option<&str>, entry: Entry) {
+    /// Adds or replaces `entry.sid`'s entry; true if it was new.
+    fn upsert(&mut self, share: Option<&str>, entry: Entry) -> bool {
         let list = match share {
             None => &mut self.direct,
             Some(name) => {
@@ -52,24 +53,39 @@ impl Subscribers {
             }
         };
         match list.iter_mut().find(|e| e.sid == entry.sid) {
-            Some(e) => *e = entry,
-            None => list.push(entry),
+            Some(e) => {
+                *e = entry;
+                false
+            }
+            None => {
+                list.push(entry);
+                true
+            }
         }
     }
 
-    fn remove(&mut self, share: Option<&str>, sid: SessionId) {
+    /// Removes `sid`'s entry; true if there was one.
+    fn remove(&mut self, share: Option<&str>, sid: SessionId) -> bool {
         match share {
-            None => self.direct.retain(|e| e.sid != sid),
+            None => {
+                let before = self.direct.len();
+                self.direct.retain(|e| e.sid != sid);
+                self.direct.len() != before
+            }
             Some(name) => {
-                if let Some(i) = self.groups.iter().position(|g| g.name == name) {
-                    let g = &mut self.groups[i];
-                    g.members.retain(|e| e.sid != sid);
-                    if g.members.is_empty() {
-                        self.groups.remove(i);
-                    } else if g.next >= g.members.len() {
-                        g.next = 0;
-                    }
+                let Some(i) = self.groups.iter().position(|g| g.name == name) else {
+                    return false;
+                };
+                let g = &mut self.groups[i];
+                let before = g.members.len();
+                g.members.retain(|e| e.sid != sid);
+                let removed = g.members.len() != before;
+                if g.members.is_empty() {
+                    self.groups.remove(i);
+                } else if g.next >= g.members.len() {
+                    g.next = 0;
                 }
+                removed
             }
         }
     }
@@ -141,8 +157,9 @@ impl SubscriptionTree {
         let mut levels = filter.split('/').peekable();
         while let Some(level) = levels.next() {
             if level == "#" && levels.peek().is_none() {
-                node.multi.upsert(share, entry);
-                self.count += 1;
+                if node.multi.upsert(share, entry) {
+                    self.count += 1;
+                }
                 return;
             }
             node = if level == "+" {
@@ -151,15 +168,21 @@ impl SubscriptionTree {
                 node.children.entry(level.into()).or_default()
             };
         }
-        node.exact.upsert(share, entry);
-        self.count += 1;
+        // Re-subscribing replaces the entry: counted once (found by the `broker_core` fuzz
+        // target: `stats().subscriptions` grew with each re-subscription).
+        if node.exact.upsert(share, entry) {
+            self.count += 1;
+        }
     }
 
     /// Removes the subscription of `sid` to `filter`, pruning empty branches.
     pub fn remove(&mut self, filter: &str, share: Option<&str>, sid: SessionId) {
         let levels: Vec<&str> = filter.split('/').collect();
-        remove_at(&mut self.root, &levels, share, sid);
-        self.count = self.count.saturating_sub(1);
+        let mut removed = false;
+        remove_at(&mut self.root, &levels, share, sid, &mut removed);
+        if removed {
+            self.count -= 1;
+        }
     }
 
     /// Collects the subscriptions matching `topic` into `out`; a shared group contributes one
@@ -227,19 +250,27 @@ fn walk(
     }
 }
 
-fn remove_at(node: &mut Node, levels: &[&str], share: Option<&str>, sid: SessionId) -> bool {
+/// Removes `sid`'s subscription at `levels` below `node` (setting `removed` if there was one);
+/// true if `node` is then empty.
+fn remove_at(
+    node: &mut Node,
+    levels: &[&str],
+    share: Option<&str>,
+    sid: SessionId,
+    removed: &mut bool,
+) -> bool {
     match levels {
-        [] => node.exact.remove(share, sid),
-        ["#"] => node.multi.remove(share, sid),
+        [] => *removed = node.exact.remove(share, sid),
+        ["#"] => *removed = node.multi.remove(share, sid),
         [level, rest @ ..] => {
             if *level == "+" {
                 if let Some(plus) = &mut node.plus {
-                    if remove_at(plus, rest, share, sid) {
+                    if remove_at(plus, rest, share, sid, removed) {
                         node.plus = None;
                     }
                 }
             } else if let Some(child) = node.children.get_mut(*level) {
-                if remove_at(child, rest, share, sid) {
+                if remove_at(child, rest, share, sid, removed) {
                     node.children.remove(*level);
                 }
             }
@@ -319,6 +350,28 @@ mod tests {
         }
         assert!(tree.root.is_empty());
         assert_eq!(tree.len(), 0);
+    }
+
+    #[test]
+    fn len_counts_a_resubscription_once() {
+        let mut tree = SubscriptionTree::default();
+        for share in [None, Some("g")] {
+            for filter in ["a", "a/#"] {
+                tree.insert(filter, share, entry(1));
+                tree.insert(filter, share, entry(1));
+            }
+        }
+        assert_eq!(tree.len(), 4);
+        tree.remove("a", None, SessionId(2)); // not subscribed: nothing to remove
+        tree.remove("b", None, SessionId(1));
+        assert_eq!(tree.len(), 4);
+        for share in [None, Some("g")] {
+            for filter in ["a", "a/#"] {
+                tree.remove(filter, share, SessionId(1));
+            }
+        }
+        assert_eq!(tree.len(), 0);
+        assert!(tree.root.is_empty());
     }
 
     #[test]
