@@ -2,7 +2,8 @@
 //! `cargo run --release -p touchstone-benches --example decode_loop -- mixed-3.1.1 2000`.
 //! Besides the benchmark streams, `only-TYPE` streams (for example `only-publish`) repeat the
 //! packets of one type from `mixed-3.1.1`, to see what each type costs. A third argument
-//! `mqttrs` decodes the same bytes with mqttrs instead.
+//! `mqttrs` decodes the same bytes with mqttrs instead; `split` only splits each frame off the
+//! buffer as shared bytes (the floor of a decoder handing out owned payloads).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -16,7 +17,8 @@ fn main() {
     let name = args.next().unwrap_or_else(|| "mixed-3.1.1".into());
     let rounds: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(2000);
     let (protocol, bytes) = stream(&name);
-    if args.next().as_deref() == Some("mqttrs") {
+    let mode = args.next();
+    if mode.as_deref() == Some("mqttrs") {
         // The fastest 3.1.1 peer on the same bytes, for comparison.
         let start = Instant::now();
         let mut packets = 0;
@@ -30,6 +32,23 @@ fn main() {
             "{name} (mqttrs): {:.1} ns/packet",
             secs * 1e9 / packets as f64
         );
+        return;
+    }
+    if mode.as_deref() == Some("split") {
+        // The floor of any decoder that hands out owned `Bytes`: split each frame off the
+        // buffer as shared bytes and drop it (two reference-count operations), decoding nothing.
+        let start = Instant::now();
+        let mut packets = 0;
+        for _ in 0..rounds {
+            let mut buf = BytesMut::with_capacity(bytes.len() + 4096);
+            buf.extend_from_slice(&bytes);
+            while let Some(len) = touchstone_benches::streams::frame_len(&buf) {
+                black_box(buf.split_to(len).freeze());
+                packets += 1;
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!("{name} (split only): {:.1} ns/packet", secs * 1e9 / packets as f64);
         return;
     }
     let decoder = Decoder::new(protocol);
