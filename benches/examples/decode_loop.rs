@@ -3,7 +3,8 @@
 //! Besides the benchmark streams, `only-TYPE` streams (for example `only-publish`) repeat the
 //! packets of one type from `mixed-3.1.1`, to see what each type costs. A third argument
 //! `mqttrs` decodes the same bytes with mqttrs instead; `split` only splits each frame off the
-//! buffer as shared bytes (the floor of a decoder handing out owned payloads).
+//! buffer as shared bytes (the floor of a decoder handing out owned payloads). The stream name
+//! `malformed` decodes the catalogue of malformed 3.1.1 packets instead (the error path).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -16,8 +17,31 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "mixed-3.1.1".into());
     let rounds: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(2000);
-    let (protocol, bytes) = stream(&name);
     let mode = args.next();
+    if name == "malformed" {
+        // The error path: every packet of the malformed catalogue, one decode each, reading the
+        // error's fields as the fuzz targets do (not its message).
+        let packets: Vec<Vec<u8>> = touchstone_benches::malformed::CATALOGUE
+            .iter()
+            .map(|m| m.bytes())
+            .collect();
+        let decoder = Decoder::new(Protocol::V3_1_1);
+        let start = Instant::now();
+        let mut n = 0usize;
+        for _ in 0..rounds {
+            for p in &packets {
+                let mut buf = BytesMut::from(&p[..]);
+                if let Err(e) = decoder.decode(&mut buf) {
+                    black_box((e.kind, e.offset, e.reason_code));
+                }
+                n += 1;
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!("malformed: {:.1} ns/packet", secs * 1e9 / n as f64);
+        return;
+    }
+    let (protocol, bytes) = stream(&name);
     if mode.as_deref() == Some("mqttrs") {
         // The fastest 3.1.1 peer on the same bytes, for comparison.
         let start = Instant::now();
@@ -48,7 +72,10 @@ fn main() {
             }
         }
         let secs = start.elapsed().as_secs_f64();
-        println!("{name} (split only): {:.1} ns/packet", secs * 1e9 / packets as f64);
+        println!(
+            "{name} (split only): {:.1} ns/packet",
+            secs * 1e9 / packets as f64
+        );
         return;
     }
     let decoder = Decoder::new(protocol);
