@@ -2,7 +2,9 @@
 //! `cargo run --release -p touchstone-benches --example decode_loop -- mixed-3.1.1 2000`.
 //! Besides the benchmark streams, `only-TYPE` streams (for example `only-publish`) repeat the
 //! packets of one type from `mixed-3.1.1`, to see what each type costs. A third argument
-//! `mqttrs` decodes the same bytes with mqttrs instead.
+//! `mqttrs` decodes the same bytes with mqttrs instead; `split` only splits each frame off the
+//! buffer as shared bytes (the floor of a decoder handing out owned payloads). The stream name
+//! `malformed` decodes the catalogue of malformed 3.1.1 packets instead (the error path).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -15,8 +17,32 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "mixed-3.1.1".into());
     let rounds: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(2000);
+    let mode = args.next();
+    if name == "malformed" {
+        // The error path: every packet of the malformed catalogue, one decode each, reading the
+        // error's fields as the fuzz targets do (not its message).
+        let packets: Vec<Vec<u8>> = touchstone_benches::malformed::CATALOGUE
+            .iter()
+            .map(|m| m.bytes())
+            .collect();
+        let decoder = Decoder::new(Protocol::V3_1_1);
+        let start = Instant::now();
+        let mut n = 0usize;
+        for _ in 0..rounds {
+            for p in &packets {
+                let mut buf = BytesMut::from(&p[..]);
+                if let Err(e) = decoder.decode(&mut buf) {
+                    black_box((e.kind, e.offset, e.reason_code));
+                }
+                n += 1;
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!("malformed: {:.1} ns/packet", secs * 1e9 / n as f64);
+        return;
+    }
     let (protocol, bytes) = stream(&name);
-    if args.next().as_deref() == Some("mqttrs") {
+    if mode.as_deref() == Some("mqttrs") {
         // The fastest 3.1.1 peer on the same bytes, for comparison.
         let start = Instant::now();
         let mut packets = 0;
@@ -28,6 +54,26 @@ fn main() {
         let secs = start.elapsed().as_secs_f64();
         println!(
             "{name} (mqttrs): {:.1} ns/packet",
+            secs * 1e9 / packets as f64
+        );
+        return;
+    }
+    if mode.as_deref() == Some("split") {
+        // The floor of any decoder that hands out owned `Bytes`: split each frame off the
+        // buffer as shared bytes and drop it (two reference-count operations), decoding nothing.
+        let start = Instant::now();
+        let mut packets = 0;
+        for _ in 0..rounds {
+            let mut buf = BytesMut::with_capacity(bytes.len() + 4096);
+            buf.extend_from_slice(&bytes);
+            while let Some(len) = touchstone_benches::streams::frame_len(&buf) {
+                black_box(buf.split_to(len).freeze());
+                packets += 1;
+            }
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "{name} (split only): {:.1} ns/packet",
             secs * 1e9 / packets as f64
         );
         return;

@@ -275,6 +275,15 @@ impl<'a> Reader<'a> {
         frame
     }
 
+    /// The bytes from `start` (a field already read) to the end of the packet, shared, and the
+    /// end of reading: a last Binary Data field without a second share of the packet.
+    #[inline]
+    pub(crate) fn rest_from(mut self, start: usize) -> Bytes {
+        debug_assert!(start <= self.pos);
+        self.pos = start;
+        self.rest()
+    }
+
     /// Fails if bytes are left over after the last field.
     #[inline]
     pub(crate) fn finish(&self, packet: &str) -> Result<(), DecodeError> {

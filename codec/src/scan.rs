@@ -19,11 +19,26 @@ pub(crate) fn plain(b: &[u8]) -> bool {
         let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
         odd |= (w & HIGH) | zero_bytes(w);
     }
-    let mut tail = false;
-    for &c in chunks.remainder() {
-        tail |= c == 0 || c >= 0x80;
+    let w = tail(b);
+    odd |= (w & HIGH) | zero_bytes(w);
+    odd == 0
+}
+
+/// The last `b.len() % 8` bytes of `b` as a word, padded with 0x01 (a plain byte that is not a
+/// wildcard). When `b` has at least 8 bytes, this is its last 8 bytes (overlapping bytes already
+/// seen, which changes no "any" answer); otherwise the short input itself.
+#[inline(always)]
+fn tail(b: &[u8]) -> u64 {
+    let n = b.len();
+    if n >= 8 {
+        let c = &b[n - 8..];
+        return u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
     }
-    odd == 0 && !tail
+    let mut t = [1u8; 8];
+    for (d, &c) in t.iter_mut().zip(b) {
+        *d = c;
+    }
+    u64::from_le_bytes(t)
 }
 
 /// What [`scan`] found.
@@ -46,15 +61,12 @@ pub(crate) fn scan(b: &[u8]) -> Scan {
         odd |= (w & HIGH) | zero_bytes(w);
         wild |= zero_bytes(w ^ (LOW * b'+' as u64)) | zero_bytes(w ^ (LOW * b'#' as u64));
     }
-    let mut tail_odd = false;
-    let mut tail_wild = false;
-    for &c in chunks.remainder() {
-        tail_odd |= c == 0 || c >= 0x80;
-        tail_wild |= c == b'+' || c == b'#';
-    }
+    let w = tail(b);
+    odd |= (w & HIGH) | zero_bytes(w);
+    wild |= zero_bytes(w ^ (LOW * b'+' as u64)) | zero_bytes(w ^ (LOW * b'#' as u64));
     Scan {
-        plain: odd == 0 && !tail_odd,
-        wildcard: wild != 0 || tail_wild,
+        plain: odd == 0,
+        wildcard: wild != 0,
     }
 }
 
@@ -142,6 +154,8 @@ mod tests {
                 b.extend_from_slice(case);
                 b.extend(std::iter::repeat_n(b'y', 19 - b.len().min(19)));
                 assert_eq!(scan(&b), naive(&b), "{b:?}");
+                assert_eq!(plain(&b), naive(&b).plain, "{b:?}");
+                assert_eq!(plain(case), naive(case).plain, "{case:?}");
             }
         }
     }

@@ -56,6 +56,11 @@ pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
     if b.len() > 65_535 {
         return Err(TopicError::TooLong);
     }
+    // The common case in one word-at-a-time pass; the loop below names the first fault.
+    let s = crate::scan::scan(b);
+    if s.plain && !s.wildcard {
+        return Ok(());
+    }
     for &c in b {
         match c {
             b'+' | b'#' => return Err(TopicError::WildcardInName),

@@ -95,16 +95,16 @@ impl Codec for Connect {
         let p = r.protocol;
         let name_at = r.pos();
         let (start, end) = r.field("Protocol Name")?;
-        let name = r.bytes(start, end).to_vec();
+        let name_ok = r.bytes(start, end) == p.name().as_bytes();
         let level_at = r.pos();
         let level = r.u8("Protocol Level")?;
-        if name != p.name().as_bytes() {
+        if !name_ok {
             return Err(DecodeError::new(
                 ErrorKind::UnsupportedProtocol,
                 name_at,
                 format!(
                     "protocol name {:?} is not {:?} (MQTT {p})",
-                    String::from_utf8_lossy(&name),
+                    String::from_utf8_lossy(r.bytes(start, end)),
                     p.name()
                 ),
             )
@@ -232,10 +232,11 @@ impl Codec for Connect {
         } else {
             None
         };
-        let password = if password_flag {
-            Some(r.binary("Password").map_err(or_cite(
+        let password_at = if password_flag {
+            let (start, _) = r.field("Password").map_err(or_cite(
                 stmts!(p, v311: ["MQTT-3.1.2-21"], v5: ["MQTT-3.1.2-19"]),
-            ))?)
+            ))?;
+            Some(start)
         } else {
             None
         };
@@ -249,6 +250,8 @@ impl Codec for Connect {
             };
             return Err(r.finish("CONNECT").unwrap_err().cite(statements));
         }
+        // The Password ends the packet: it takes the packet's bytes rather than a new share.
+        let password = password_at.map(|start| r.rest_from(start));
         Ok(Connect {
             clean_start,
             keep_alive,
