@@ -36,8 +36,27 @@ apt_install() {
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing Debian packages: ${missing[*]}" >&2
-  timeout 300 as_root apt-get update -q >&2
-  DEBIAN_FRONTEND=noninteractive timeout 900 as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+  # Wait for the dpkg lock instead of failing when another apt-get runs at the same time.
+  local lock=(-o DPkg::Lock::Timeout=600)
+  as_root timeout 900 apt-get "${lock[@]}" update -q >&2
+  as_root env DEBIAN_FRONTEND=noninteractive timeout 1500 apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2
+}
+
+# disable_service NAME: stop the distribution's service NAME if it runs (systemd or init.d) and
+# keep it from starting at boot; the broker scripts start their own instance.
+disable_service() {
+  local name="$1"
+  if command -v systemctl >/dev/null 2>&1; then
+    if [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now "$name" >/dev/null 2>&1 || true
+    else
+      as_root systemctl disable "$name" >/dev/null 2>&1 || true
+    fi
+  fi
+  if [ -x "/etc/init.d/$name" ]; then
+    as_root "/etc/init.d/$name" stop >/dev/null 2>&1 || true
+    command -v update-rc.d >/dev/null 2>&1 && { as_root update-rc.d "$name" disable >/dev/null 2>&1 || true; }
+  fi
 }
 
 # port_free PORT: true if nothing listens on 127.0.0.1:PORT.
