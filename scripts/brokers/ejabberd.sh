@@ -4,7 +4,8 @@
 #
 # `start` writes target/brokers/ejabberd/ejabberd.yml: one virtual host `localhost`, anonymous
 # authentication (auth_method [anonymous], anonymous_protocol login_anon: any user name and
-# password are accepted, but every client must send a user name, which becomes its JID), an
+# password are accepted, but every client must send a user name, which becomes its JID, and a
+# password: a CONNECT without one is refused with 0x05 / 0x87 Not authorized), an
 # MQTT listener and an HTTP listener with MQTT over WebSocket on /mqtt, both on 127.0.0.1, no
 # XMPP listeners. The Erlang VM is started directly (not through ejabberdctl, which would su to
 # the `ejabberd` user and use /var/lib/ejabberd): as the current user, with HOME (the Erlang
@@ -91,6 +92,7 @@ PROTOCOLS="3.1.1 5"
 TARGET=mqtt://127.0.0.1:$port
 WS_TARGET=ws://127.0.0.1:$ws_port/mqtt
 MQTT_USERNAME=touchstone
+MQTT_PASSWORD=anonymous
 ENV
   echo "$pid"
 }
