@@ -157,17 +157,20 @@ const WRONG_PROTOCOL_NAME: Case = Case {
 };
 
 async fn wrong_protocol_name(t: &mut Test) -> Verdict {
-    let mut c = t.client("c").open().await?;
+    let builder = t.client("c");
+    let login = builder.connect_packet();
+    let mut c = builder.open().await?;
     let id = c.client_id().to_string();
     let mut frame = Frame::new(0x10)
         .string("MQTX")
         .u8(t.protocol().level())
-        .u8(0x02)
+        .u8(0x02 | login_flags(&login))
         .u16(60);
     if t.is_v5() {
         frame = frame.varint(0);
     }
-    c.send_raw(frame.string(&id).to_bytes()).await?;
+    c.send_raw(with_login(frame.string(&id), &login).to_bytes())
+        .await?;
     let because = cite(t, "MQTT-3.1.2-1", "MQTT-3.1.2-1");
     if t.is_v5() {
         let read = c.read_until_closed(t.timeout()).await?;
@@ -227,20 +230,23 @@ async fn reserved_connect_flag(t: &mut Test) -> Verdict {
     let mut watcher = t.client("watcher").connect().await?;
     watcher.subscribe(&topic, Q0).granted().await?;
 
-    let mut c = t.client("c").open().await?;
+    let builder = t.client("c");
+    let login = builder.connect_packet();
+    let mut c = builder.open().await?;
     let id = c.client_id().to_string();
-    // CONNECT with flags 0x03 (Clean Session/Start and the reserved bit), then a PUBLISH.
+    // CONNECT with flags 0x03 (Clean Session/Start and the reserved bit; the run's credentials
+    // if any), then a PUBLISH.
     let mut connect = Frame::new(0x10)
         .string("MQTT")
         .u8(t.protocol().level())
-        .u8(0x03)
+        .u8(0x03 | login_flags(&login))
         .u16(60);
     let mut after = Frame::new(0x30).string(&topic);
     if t.is_v5() {
         connect = connect.varint(0);
         after = after.varint(0);
     }
-    let mut bytes = connect.string(&id).to_bytes().to_vec();
+    let mut bytes = with_login(connect.string(&id), &login).to_bytes().to_vec();
     bytes.extend_from_slice(&after.bytes("after a refused CONNECT").to_bytes());
     c.send_raw(bytes).await?;
     let because = cite_all(

@@ -3,8 +3,6 @@
 //! Malformed Packet, which the server answers by closing the connection (5.0 [MQTT-4.13.1-1]);
 //! every allowed property is accepted.
 
-use touchstone_codec::Connect;
-
 use super::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
@@ -110,28 +108,9 @@ fn with_length(frame: Frame, props: &[u8]) -> Frame {
     frame.varint(props.len() as u32).bytes(props)
 }
 
-/// The Connect Flags for the run's user name and password (`login`, from the client
-/// builder's CONNECT): a hand-built CONNECT carries them too, so that a broker that needs
-/// them refuses it for what the case put in it, not for missing credentials.
-fn login_flags(login: &Connect) -> u8 {
-    (if login.username.is_some() { 0x80 } else { 0 })
-        | (if login.password.is_some() { 0x40 } else { 0 })
-}
-
-/// Appends the run's user name and password (see [`login_flags`]) to a CONNECT payload.
-fn with_login(mut frame: Frame, login: &Connect) -> Frame {
-    if let Some(u) = &login.username {
-        frame = frame.string(u.as_str());
-    }
-    if let Some(p) = &login.password {
-        frame = frame.string(p);
-    }
-    frame
-}
-
 /// `kind` with the properties `props`, built by hand (nothing checked), for topic `topic` and
 /// client id `client_id` (and, for CONNECT, the credentials of `login`).
-fn packet(kind: Kind, props: &[u8], topic: &str, client_id: &str, login: &Connect) -> Bytes {
+fn packet(kind: Kind, props: &[u8], topic: &str, client_id: &str, login: &touchstone_codec::Connect) -> Bytes {
     let frame = match kind {
         Kind::Connect => with_login(
             with_length(
