@@ -13,8 +13,8 @@
 # ERL_EPMD_PORT), killed by `stop`. Anonymous MQTT clients log in as guest/guest (allowed from
 # loopback only, RabbitMQ's default).
 #
-# Install time measured here (fresh, apt-get update + install of rabbitmq-server and the
-# Erlang packages it needs, 2 shared cores): ~TODO s.
+# Install time measured here (fresh, no Erlang installed: apt-get update + install of
+# rabbitmq-server and 17 Erlang and other packages, 34 MB, 2 cores shared with other builds): 57 s.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 work="$(broker_work rabbitmq)"
