@@ -25,8 +25,8 @@ do_install() {
   [ -n "$(libdir)" ] && [ -x /usr/bin/erl ] || apt_install ejabberd
   [ -n "$(libdir)" ] || die "ejabberd is still not installed"
   # Debian's postinst enables (and, outside containers, starts) ejabberd.service and epmd.
-  disable_service ejabberd
-  disable_service epmd
+  disable_service ejabberd ejabberd
+  disable_service epmd epmd
   if command -v systemctl >/dev/null 2>&1; then as_root systemctl disable epmd.socket >/dev/null 2>&1 || true; fi
   do_version
 }

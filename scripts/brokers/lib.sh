@@ -42,10 +42,12 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive timeout 1500 apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
-# disable_service NAME: stop the distribution's service NAME if it runs (systemd or init.d) and
-# keep it from starting at boot; the broker scripts start their own instance.
+# disable_service NAME USER: stop the distribution's service NAME if it runs (systemd, or
+# init.d when a process of its system user USER runs) and keep it from starting at boot; the
+# broker scripts start their own instance. The init.d script is not run when nothing of USER
+# runs: RabbitMQ's "stop" starts an epmd on 0.0.0.0:4369 just to find the node.
 disable_service() {
-  local name="$1"
+  local name="$1" user="$2"
   if command -v systemctl >/dev/null 2>&1; then
     if [ -d /run/systemd/system ]; then
       as_root systemctl disable --now "$name" >/dev/null 2>&1 || true
@@ -54,7 +56,9 @@ disable_service() {
     fi
   fi
   if [ -x "/etc/init.d/$name" ]; then
-    as_root "/etc/init.d/$name" stop >/dev/null 2>&1 || true
+    if [ ! -d /run/systemd/system ] && id -u "$user" >/dev/null 2>&1 && pgrep -u "$user" >/dev/null 2>&1; then
+      as_root "/etc/init.d/$name" stop >/dev/null 2>&1 || true
+    fi
     command -v update-rc.d >/dev/null 2>&1 && { as_root update-rc.d "$name" disable >/dev/null 2>&1 || true; }
   fi
 }

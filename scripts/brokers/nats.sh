@@ -19,7 +19,7 @@ do_install() {
   [ -n "$(bin)" ] || die "nats-server is still not installed"
   # The package enables a systemd unit (nats-server.service, /etc/nats-server.conf, port 4222 on
   # all interfaces): stop and disable it so that only the broker `start` runs is there.
-  disable_service nats-server
+  disable_service nats-server nats
   do_version
 }
 

@@ -26,8 +26,8 @@ do_install() {
   [ -n "$(server)" ] || die "rabbitmq-server is still not installed"
   # Debian's postinst enables (and, outside containers, starts) rabbitmq-server.service, whose
   # Erlang node also starts the system epmd.
-  disable_service rabbitmq-server
-  disable_service epmd
+  disable_service rabbitmq-server rabbitmq
+  disable_service epmd epmd
   if command -v systemctl >/dev/null 2>&1; then as_root systemctl disable epmd.socket >/dev/null 2>&1 || true; fi
   do_version
 }
