@@ -66,14 +66,28 @@ disable_service() {
 # port_free PORT: true if nothing listens on 127.0.0.1:PORT.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# pick_port: print a free loopback port (distinct from those picked before in this shell).
+# port_unused PORT: true if no TCP socket at all (listening, connected or in TIME_WAIT) has
+# local port PORT; without ss, only listeners are checked.
+port_unused() {
+  if command -v ss >/dev/null 2>&1; then
+    [ -z "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+  else
+    port_free "$1"
+  fi
+}
+
+# pick_port: print a free loopback port (distinct from those picked before in this shell),
+# below the kernel's ephemeral range so that no outgoing connection takes it meanwhile.
 PICKED_PORTS=" "
 pick_port() {
-  local p
+  local p lo=20000 hi=32767 eph_lo eph_hi
+  if read -r eph_lo eph_hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null; then
+    if [ "$eph_lo" -gt $(( lo + 1000 )) ]; then hi=$(( eph_lo - 1 )); else lo=$(( eph_hi + 1 )); hi=65535; fi
+  fi
   for _ in $(seq 1 100); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    p=$(( lo + RANDOM % (hi - lo + 1) ))
     case "$PICKED_PORTS" in *" $p "*) continue ;; esac
-    if port_free "$p"; then PICKED_PORTS="$PICKED_PORTS$p "; echo "$p"; return 0; fi
+    if port_unused "$p" && port_free "$p"; then PICKED_PORTS="$PICKED_PORTS$p "; echo "$p"; return 0; fi
   done
   die "no free port found"
 }
