@@ -125,14 +125,15 @@ stop_pid() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
-# stop_from_env WORK: stop the broker whose env file is in WORK.
+# stop_from_env WORK [SECONDS]: stop the broker whose env file is in WORK (KILL after SECONDS,
+# default 10).
 stop_from_env() {
-  local work="$1"
+  local work="$1" secs="${2:-10}"
   [ -f "$work/env" ] || return 0
   local PID=""
   # shellcheck disable=SC1091
   PID="$(. "$work/env"; echo "${PID:-}")"
-  [ -n "$PID" ] && stop_pid "$PID"
+  [ -n "$PID" ] && stop_pid "$PID" "$secs"
   rm -f "$work/env"
 }
 
