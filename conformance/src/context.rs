@@ -265,7 +265,7 @@ impl Test {
         self.shared.protocol.is_v5()
     }
 
-    /// A topic unique to this run and case: `touchstone/<run>/<v311|v5>/<case_id>/<suffix>` (see the prefix).
+    /// A topic unique to this run and case: the prefix, then `/<suffix>`.
     pub fn topic(&self, suffix: &str) -> String {
         format!("{}/{suffix}", self.shared.prefix())
     }
