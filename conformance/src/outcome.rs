@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use touchstone_codec::{Protocol, Statement};
 
 use crate::capabilities::Capability;
@@ -11,7 +11,7 @@ use crate::profile::Deviation;
 use crate::transcript::Entry;
 
 /// The verdict of a case run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The target did what the specification requires.

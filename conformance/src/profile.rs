@@ -17,6 +17,12 @@
 //! reason = "answers an unknown protocol level with return code 0x02"
 //! evidence = "CONNACK 20 02 00 02"
 //! reference = "https://example.invalid/issue/1"
+//!
+//! [[finding]]                  # a bug of the broker that crashes or hangs it
+//! summary = "crashes on a SUBSCRIBE with 70000 topic filters"
+//! statement = "5.0 MQTT-3.8.3-2"   # optional
+//! reproducer = "profiles/findings/example-subscribe-crash.txt"
+//! protocol = "5"               # 3.1.1, 5 or all
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -42,6 +48,17 @@ struct ProfileFile {
     v5: Option<VersionSection>,
     #[serde(default)]
     deviation: Vec<DeviationFile>,
+    #[serde(default)]
+    finding: Vec<FindingFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindingFile {
+    summary: String,
+    statement: Option<String>,
+    reproducer: String,
+    protocol: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -79,6 +96,20 @@ pub struct Deviation {
     pub reference: Option<String>,
 }
 
+/// A bug of the target found while testing it that crashes or hangs it (not a deviation a
+/// case measures): recorded in the report and shown in the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// What happens, in one line.
+    pub summary: String,
+    /// The statement it breaks, if one does.
+    pub statement: Option<Statement>,
+    /// Path (relative to the repository root) of a transcript that reproduces it.
+    pub reproducer: String,
+    /// `3.1.1`, `5` or `all`.
+    pub protocol: String,
+}
+
 fn ser_protocol<S: serde::Serializer>(p: &Protocol, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(p.as_str())
 }
@@ -104,6 +135,8 @@ pub struct Profile {
     pub capabilities_v5: CapabilityOverrides,
     /// Known deviations.
     pub deviations: Vec<Deviation>,
+    /// Bugs found that crash or hang the target.
+    pub findings: Vec<Finding>,
 }
 
 /// A profile that cannot be used, and why.
@@ -149,6 +182,24 @@ impl Profile {
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
         let mut p = Profile::parse(&text, catalogue).map_err(err)?;
+        // Reproducers are paths from the repository root: the profile's directory's parent
+        // (profiles/NAME.toml), or the working directory.
+        let root = path
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for (i, f) in p.findings.iter().enumerate() {
+            let r = Path::new(&f.reproducer);
+            if !root.join(r).is_file() && !r.is_file() {
+                return Err(err(format!(
+                    "[[finding]] #{}: reproducer `{}` is not a file (paths are relative to the repository root, {})",
+                    i + 1,
+                    f.reproducer,
+                    if root.as_os_str().is_empty() { ".".to_string() } else { root.display().to_string() }
+                )));
+            }
+        }
         p.path = Some(path.to_path_buf());
         Ok(p)
     }
@@ -238,7 +289,63 @@ impl Profile {
                 });
             }
         }
+        let mut findings = Vec::new();
+        for (i, f) in file.finding.iter().enumerate() {
+            let at = format!("[[finding]] #{}", i + 1);
+            let protocol = match f.protocol.trim() {
+                "all" => "all",
+                other => match other.parse::<Protocol>() {
+                    Ok(Protocol::V3_1_1) => "3.1.1",
+                    Ok(Protocol::V5) => "5",
+                    _ => {
+                        return Err(format!(
+                            "{at}: protocol `{}` is not 3.1.1, 5 or all",
+                            f.protocol
+                        ))
+                    }
+                },
+            };
+            let statement = match &f.statement {
+                Some(text) => {
+                    let s = spec::parse_statement(text)
+                        .map_err(|e| format!("{at}: {e}"))?
+                        .statement();
+                    let fits = match protocol {
+                        "3.1.1" => s.version == Protocol::V3_1_1.spec(),
+                        "5" => s.version == Protocol::V5.spec(),
+                        _ => true,
+                    };
+                    if !fits {
+                        return Err(format!(
+                            "{at}: statement {s} is not a statement of MQTT {protocol}"
+                        ));
+                    }
+                    Some(s)
+                }
+                None => None,
+            };
+            for (field, value) in [("summary", &f.summary), ("reproducer", &f.reproducer)] {
+                if value.trim().is_empty() {
+                    return Err(format!(
+                        "{at}: `{field}` is empty; say what happens and give the transcript that shows it"
+                    ));
+                }
+            }
+            let reproducer = f.reproducer.trim();
+            if Path::new(reproducer).is_absolute() || reproducer.split('/').any(|c| c == "..") {
+                return Err(format!(
+                    "{at}: reproducer `{reproducer}` must be a path inside the repository, relative to its root"
+                ));
+            }
+            findings.push(Finding {
+                summary: f.summary.trim().to_string(),
+                statement,
+                reproducer: reproducer.to_string(),
+                protocol: protocol.to_string(),
+            });
+        }
         Ok(Profile {
+            findings,
             path: None,
             name: file.name,
             timer_slack: seconds("timer_slack", file.timer_slack, 60.0)?,
@@ -346,6 +453,46 @@ evidence = "PUBLISH retain=1 payload=\"v\" after the clear"
             let e = parse(text).unwrap_err();
             assert!(e.contains(want), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn findings() {
+        let p = parse(
+            "[[finding]]\nsummary = \" hangs \"\nstatement = \"5.0 MQTT-3.3.1-6\"\nreproducer = \"profiles/findings/x.txt\"\nprotocol = \"5.0\"\n[[finding]]\nsummary = \"crashes\"\nreproducer = \"y.txt\"\nprotocol = \"all\"",
+        )
+        .unwrap();
+        assert_eq!(p.findings.len(), 2);
+        assert_eq!(p.findings[0].summary, "hangs");
+        assert_eq!(p.findings[0].protocol, "5");
+        assert_eq!(
+            p.findings[0].statement.map(|s| s.to_string()),
+            Some("5.0 MQTT-3.3.1-6".to_string())
+        );
+        assert_eq!(p.findings[1].statement, None);
+        for (text, want) in [
+            ("[[finding]]\nsummary = \"s\"\nreproducer = \"r\"\nprotocol = \"6\"", "protocol `6`"),
+            ("[[finding]]\nsummary = \"s\"\nreproducer = \"r\"\nprotocol = \"3.1.1\"\nstatement = \"5.0 MQTT-3.3.1-6\"", "not a statement of MQTT 3.1.1"),
+            ("[[finding]]\nsummary = \"\"\nreproducer = \"r\"\nprotocol = \"5\"", "`summary` is empty"),
+            ("[[finding]]\nsummary = \"s\"\nreproducer = \"../r\"\nprotocol = \"5\"", "inside the repository"),
+            ("[[finding]]\nsummary = \"s\"\nprotocol = \"5\"", "missing field `reproducer`"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
+        // Loaded from a file, the reproducer must exist (relative to the repository root).
+        let dir = std::env::temp_dir().join(format!("touchstone-finding-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("profiles/findings")).unwrap();
+        let profile = dir.join("profiles/b.toml");
+        std::fs::write(
+            &profile,
+            "[[finding]]\nsummary = \"s\"\nreproducer = \"profiles/findings/t.txt\"\nprotocol = \"5\"\n",
+        )
+        .unwrap();
+        let e = Profile::load(&profile, &[]).unwrap_err();
+        assert!(e.to_string().contains("is not a file"), "{e}");
+        std::fs::write(dir.join("profiles/findings/t.txt"), "transcript").unwrap();
+        assert_eq!(Profile::load(&profile, &[]).unwrap().findings.len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -62,6 +62,17 @@ pub struct RunReport {
     pub timing: Timing,
     /// One result per case and version, in catalogue order, 3.1.1 first.
     pub results: Vec<CaseResult>,
+    /// Which broker was tested, as the command line says (see [`RunReport::broker`]).
+    pub broker: Option<BrokerIdentity>,
+}
+
+/// The broker a run tested: its name and version, as reports and the matrix show them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BrokerIdentity {
+    /// Display name, e.g. `Eclipse Mosquitto`.
+    pub name: String,
+    /// Its version, when known.
+    pub version: Option<String>,
 }
 
 impl RunReport {
@@ -72,6 +83,18 @@ impl RunReport {
             *m.entry(r.outcome).or_insert(0) += 1;
         }
         m
+    }
+
+    /// The broker tested: as given to the run, else the profile's name, else the target URL.
+    pub fn broker(&self) -> BrokerIdentity {
+        self.broker.clone().unwrap_or_else(|| BrokerIdentity {
+            name: self
+                .profile
+                .name
+                .clone()
+                .unwrap_or_else(|| self.target.clone()),
+            version: None,
+        })
     }
 
     /// True if nothing failed, errored, or passed unexpectedly.
@@ -239,6 +262,7 @@ pub async fn run(config: RunConfig, catalogue: &[Case], progress: Arc<dyn Progre
         profile: config.profile,
         timing: config.timing,
         results: results.into_iter().map(|(_, r)| r).collect(),
+        broker: None,
     }
 }
 

@@ -62,18 +62,31 @@ impl Entry {
     }
 
     /// The entry as JSON: `{"t_ms", "client", "dir", "hex", "packet", "summary", "note"}`.
+    ///
+    /// Entries longer than [`JSON_MAX_BYTES`] keep only their first bytes in `hex` (with
+    /// `"omitted_bytes"` saying how many were left out) and no decoded `packet`: one case sends
+    /// a 16 MiB PUBLISH, which would otherwise make the report tens of megabytes.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let long = self.bytes.len() > JSON_MAX_BYTES;
+        let shown = &self.bytes[..self.bytes.len().min(JSON_MAX_BYTES)];
+        let mut v = serde_json::json!({
             "t_ms": (self.at.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
             "client": self.client,
             "dir": self.direction,
-            "hex": touchstone_codec::hex::encode(&self.bytes),
-            "packet": self.packet.as_ref().and_then(|p| serde_json::to_value(p).ok()),
+            "hex": touchstone_codec::hex::encode(shown),
+            "packet": if long { None } else { self.packet.as_ref().and_then(|p| serde_json::to_value(p).ok()) },
             "summary": self.describe(),
             "note": self.note,
-        })
+        });
+        if long {
+            v["omitted_bytes"] = serde_json::json!(self.bytes.len() - JSON_MAX_BYTES);
+        }
+        v
     }
 }
+
+/// The most bytes of one transcript entry a JSON report carries.
+pub const JSON_MAX_BYTES: usize = 16 * 1024;
 
 /// A shared, append-only transcript. Clients of one case share it, so the order is the order
 /// in which the harness saw things happen.

@@ -41,7 +41,8 @@ trap 'bash "$script" stop || true' EXIT
 mkdir -p "$(dirname "$output")"
 status=0
 run() { # run PROTOCOL TARGET OUTPUT
-  local args=(--protocol "$1" --profile "$profile" --target "$2" --format json --output "$3")
+  local args=(--protocol "$1" --profile "$profile" --target "$2" --format json --output "$3"
+    --broker-name "$NAME" --broker-version "${VERSION:-}")
   [ -n "${AUTH_TARGET:-}" ] && args+=(--auth-target "$AUTH_TARGET")
   [ -n "${WS_TARGET:-}" ] && args+=(--ws-target "$WS_TARGET")
   echo "touchstone run ${args[*]}" >&2

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod encode;
 pub mod input;
 pub mod list;
+pub mod matrix;
 pub mod run;
 
 use std::io::{self, IsTerminal, Read, Write};
@@ -45,6 +46,9 @@ pub enum Command {
     Coverage(coverage::CoverageArgs),
     /// Run the reference broker until interrupted.
     Broker(broker::BrokerArgs),
+    /// Put JSON reports of several brokers side by side: a Markdown table and an HTML page.
+    #[command(after_long_help = matrix::MATRIX_AFTER_HELP)]
+    Matrix(matrix::MatrixArgs),
 }
 
 const RUN_ABOUT: &str = "Run the conformance cases against a broker.\n\n\
@@ -245,6 +249,7 @@ pub fn run_with(cli: &Cli, io: &mut Io<'_>) -> Status {
         Command::List(args) => list::run(args, io),
         Command::Coverage(args) => coverage::run(args, io),
         Command::Broker(args) => broker::run(args, io),
+        Command::Matrix(args) => matrix::run(args, io),
     };
     match io.stdout.flush() {
         Ok(()) => status,

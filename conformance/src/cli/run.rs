@@ -107,6 +107,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS")]
     pub timer_slack: Option<f64>,
 
+    /// The broker's name in the report (default: the profile's `name`, else the target URL;
+    /// for the embedded reference broker, "Touchstone reference broker").
+    #[arg(long, value_name = "NAME")]
+    pub broker_name: Option<String>,
+
+    /// The broker's version in the report (default: unknown; for the embedded reference
+    /// broker, Touchstone's version).
+    #[arg(long, value_name = "VERSION")]
+    pub broker_version: Option<String>,
+
     /// The most one case may take, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub case_timeout: f64,
@@ -283,6 +293,31 @@ pub fn config(args: &RunArgs) -> Result<(RunConfig, Rerun), String> {
     ))
 }
 
+/// Name of the embedded reference broker in reports.
+pub const REFERENCE_BROKER_NAME: &str = "Touchstone reference broker";
+
+/// The broker named in the report: the flags, else the embedded broker's identity, else the
+/// profile's name (or the target URL).
+fn broker_identity(args: &RunArgs, report: &runner::RunReport) -> runner::BrokerIdentity {
+    let clean = |s: &Option<String>| {
+        s.as_ref()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let fallback = if args.embedded {
+        runner::BrokerIdentity {
+            name: REFERENCE_BROKER_NAME.to_string(),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        }
+    } else {
+        report.broker()
+    };
+    runner::BrokerIdentity {
+        name: clean(&args.broker_name).unwrap_or(fallback.name),
+        version: clean(&args.broker_version).or(fallback.version),
+    }
+}
+
 /// Runs `touchstone run`.
 pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Status {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -346,7 +381,8 @@ fn run_against(args: &RunArgs, io: &mut Io<'_>, runtime: &tokio::runtime::Runtim
     } else {
         Arc::new(Quiet)
     };
-    let report = runtime.block_on(runner::run(config, &catalogue, progress));
+    let mut report = runtime.block_on(runner::run(config, &catalogue, progress));
+    report.broker = Some(broker_identity(args, &report));
     let rendered = match args.format {
         RunFormat::Pretty => Ok(report::pretty::render(&report, &rerun)),
         RunFormat::Json => Ok(report::json::render(&report, &rerun)),
@@ -410,6 +446,8 @@ mod tests {
             insecure: false,
             timer_slack: None,
             case_timeout: 30.0,
+            broker_name: None,
+            broker_version: None,
             embedded: false,
         }
     }
@@ -445,6 +483,47 @@ mod tests {
         let mut a = args(Some("mqtt://127.0.0.1:1"));
         a.profile = Some("/nonexistent/profile.toml".into());
         assert!(config(&a).unwrap_err().contains("cannot read"));
+    }
+
+    #[test]
+    fn broker_identity_from_flags_embedded_profile_or_target() {
+        let report = |profile_name: Option<&str>| runner::RunReport {
+            run_id: "r".into(),
+            target: "mqtt://127.0.0.1:1883".into(),
+            started: std::time::SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            protocols: vec![],
+            capabilities: vec![],
+            profile: Profile {
+                name: profile_name.map(String::from),
+                ..Profile::default()
+            },
+            timing: Timing::default(),
+            results: vec![],
+            broker: None,
+        };
+        let mut a = args(Some("mqtt://127.0.0.1:1883"));
+        let id = broker_identity(&a, &report(None));
+        assert_eq!(
+            (id.name.as_str(), id.version),
+            ("mqtt://127.0.0.1:1883", None)
+        );
+        let id = broker_identity(&a, &report(Some("Eclipse Mosquitto 2.0.11")));
+        assert_eq!(id.name, "Eclipse Mosquitto 2.0.11");
+        a.broker_name = Some(" Eclipse Mosquitto ".into());
+        a.broker_version = Some("".into());
+        let id = broker_identity(&a, &report(Some("x")));
+        assert_eq!((id.name.as_str(), id.version), ("Eclipse Mosquitto", None));
+        a.broker_version = Some("2.0.11".into());
+        assert_eq!(
+            broker_identity(&a, &report(None)).version.as_deref(),
+            Some("2.0.11")
+        );
+        let mut e = args(None);
+        e.embedded = true;
+        let id = broker_identity(&e, &report(None));
+        assert_eq!(id.name, REFERENCE_BROKER_NAME);
+        assert_eq!(id.version.as_deref(), Some(env!("CARGO_PKG_VERSION")));
     }
 
     #[test]

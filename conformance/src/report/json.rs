@@ -1,7 +1,7 @@
 //! The JSON report: the full record of a run, from which every other view can be made.
 //!
-//! `{"touchstone", "run_id", "target", "started_unix_ms", "duration_ms", "protocols",
-//! "profile", "timing", "capabilities", "summary", "cases": [{"id", "title", "protocol",
+//! `{"touchstone", "run_id", "target", "broker": {"name", "version"}, "started_unix_ms",
+//! "duration_ms", "protocols", "profile": {"path", "name", "deviations", "findings"}, "timing", "capabilities", "summary", "cases": [{"id", "title", "protocol",
 //! "outcome", "duration_ms", "statements", "requires", "failure", "message", "observations",
 //! "deviation", "rerun", "transcript"}]}`
 
@@ -70,6 +70,7 @@ pub fn report_json(report: &RunReport, rerun: &Rerun) -> Value {
         "touchstone": env!("CARGO_PKG_VERSION"),
         "run_id": report.run_id,
         "target": report.target,
+        "broker": report.broker(),
         "started_unix_ms": started,
         "duration_ms": ms(report.duration),
         "protocols": report.protocols.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
@@ -77,6 +78,7 @@ pub fn report_json(report: &RunReport, rerun: &Rerun) -> Value {
             "path": report.profile.path.as_ref().map(|p| p.display().to_string()),
             "name": report.profile.name,
             "deviations": report.profile.deviations,
+            "findings": report.profile.findings,
         },
         "timing": {
             "timer_slack_s": report.timing.timer_slack.as_secs_f64(),

@@ -17,8 +17,29 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Touchstone conformance report\n");
     let _ = writeln!(s, "- Target: `{}`", report.target);
+    let broker = report.broker();
+    let _ = writeln!(
+        s,
+        "- Broker: {}{}",
+        cell(&broker.name),
+        broker
+            .version
+            .as_ref()
+            .map(|v| format!(" {}", cell(v)))
+            .unwrap_or_default()
+    );
     if let Some(name) = &report.profile.name {
         let _ = writeln!(s, "- Profile: {name}");
+    }
+    for f in &report.profile.findings {
+        let _ = writeln!(
+            s,
+            "- Finding (MQTT {}): {}{}; reproducer `{}`",
+            f.protocol,
+            cell(&f.summary),
+            f.statement.map(|st| format!(" ({st})")).unwrap_or_default(),
+            cell(&f.reproducer)
+        );
     }
     let _ = writeln!(s, "- Run id: `{}`", report.run_id);
     let _ = writeln!(

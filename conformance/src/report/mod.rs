@@ -4,6 +4,7 @@
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod matrix;
 pub mod pretty;
 
 use touchstone_codec::Protocol;

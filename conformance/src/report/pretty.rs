@@ -170,6 +170,17 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
         report.target,
         report.run_id
     );
+    if let Some(b) = &report.broker {
+        let _ = writeln!(
+            s,
+            "broker {}{}",
+            b.name,
+            b.version
+                .as_ref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default()
+        );
+    }
     if let Some(p) = &report.profile.path {
         let _ = writeln!(
             s,
@@ -181,6 +192,16 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
                 .as_ref()
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default()
+        );
+    }
+    for f in &report.profile.findings {
+        let _ = writeln!(
+            s,
+            "finding (MQTT {}): {}{}; reproducer {}",
+            f.protocol,
+            f.summary,
+            f.statement.map(|st| format!(" ({st})")).unwrap_or_default(),
+            f.reproducer
         );
     }
     for (p, caps) in &report.capabilities {

@@ -1,0 +1,1032 @@
+//! The conformance matrix: JSON reports of several brokers side by side, as Markdown and as a
+//! self-contained HTML page.
+//!
+//! Reports are read leniently (fields the matrix does not use are ignored; reports written
+//! before `"broker"` existed name the broker by the profile's name, else the target URL).
+//! Reports of the same broker name are merged into one column (e.g. a 3.1.1 run and a 5.0
+//! run on separate listeners); the same case and version twice for one broker is an error.
+
+pub mod html;
+pub mod markdown;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+use touchstone_codec::SpecVersion;
+
+use crate::json::StatementJson;
+use crate::outcome::Outcome;
+use crate::runner::BrokerIdentity;
+use crate::spec;
+
+/// A report that cannot be read, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum MatrixError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not JSON.
+    #[error("{path} is not JSON: {source}")]
+    NotJson {
+        /// The file.
+        path: PathBuf,
+        /// The parse error (with line and column).
+        source: serde_json::Error,
+    },
+    /// The file is JSON but not a Touchstone report (`touchstone run --format json`).
+    #[error("{path} is not a Touchstone JSON report (touchstone run --format json): {message}")]
+    NotReport {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Two reports of the same broker hold the same case and version.
+    #[error("{broker}: case `{case}` for MQTT {protocol} is in both {first} and {second}; give one report per broker and version")]
+    Duplicate {
+        /// The broker.
+        broker: String,
+        /// The case.
+        case: String,
+        /// The version.
+        protocol: String,
+        /// The first file.
+        first: String,
+        /// The second file.
+        second: String,
+    },
+    /// No report was given.
+    #[error("no report given")]
+    Empty,
+}
+
+/// A normative statement cited in a report.
+pub type StatementRef = StatementJson;
+
+/// A known deviation as the report records it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DeviationJson {
+    /// The case.
+    pub case: String,
+    /// `3.1.1` or `5`.
+    pub protocol: String,
+    /// The statement the broker breaks.
+    pub statement: StatementRef,
+    /// What the broker does instead.
+    pub reason: String,
+    /// What it sent.
+    pub evidence: String,
+    /// Where it is documented.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// A finding (a bug that crashes or hangs the broker) as the report records it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FindingJson {
+    /// What happens.
+    pub summary: String,
+    /// The statement it breaks, if any.
+    #[serde(default)]
+    pub statement: Option<StatementRef>,
+    /// Transcript that reproduces it (path from the repository root).
+    pub reproducer: String,
+    /// `3.1.1`, `5` or `all`.
+    pub protocol: String,
+}
+
+/// The failure of a case run.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FailureJson {
+    /// What was expected.
+    pub expected: String,
+    /// What came.
+    pub got: String,
+    /// Statements this expectation checks besides the case's.
+    #[serde(default)]
+    pub statements: Vec<StatementRef>,
+}
+
+/// One case run as the report records it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CaseJson {
+    /// Case id.
+    pub id: String,
+    /// Case title.
+    #[serde(default)]
+    pub title: String,
+    /// `3.1.1` or `5`.
+    pub protocol: String,
+    /// The verdict.
+    pub outcome: Outcome,
+    /// How long it took.
+    #[serde(default)]
+    pub duration_ms: Option<f64>,
+    /// Statements checked (of this version).
+    #[serde(default)]
+    pub statements: Vec<StatementRef>,
+    /// Expected and got, for fail and expected_fail.
+    #[serde(default)]
+    pub failure: Option<FailureJson>,
+    /// Why, for skip, error and unexpected_pass.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// MAY / SHOULD choices seen.
+    #[serde(default)]
+    pub observations: Vec<String>,
+    /// The profile's deviation for the case and version.
+    #[serde(default)]
+    pub deviation: Option<DeviationJson>,
+    /// The command that reruns it.
+    #[serde(default)]
+    pub rerun: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ProfileJson {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    deviations: Vec<DeviationJson>,
+    #[serde(default)]
+    findings: Vec<FindingJson>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct HeaderJson {
+    #[serde(default)]
+    touchstone: Option<String>,
+    target: String,
+    #[serde(default)]
+    broker: Option<BrokerIdentity>,
+    #[serde(default)]
+    started_unix_ms: Option<u64>,
+    #[serde(default)]
+    profile: Option<ProfileJson>,
+}
+
+/// One JSON report, read.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Where it was read from.
+    pub path: String,
+    /// The Touchstone version that wrote it.
+    pub touchstone: Option<String>,
+    /// The target URL.
+    pub target: String,
+    /// The broker (given, or guessed from the profile or target for older reports).
+    pub broker: BrokerIdentity,
+    /// When the run started.
+    pub started_unix_ms: Option<u64>,
+    /// The profile's deviations.
+    pub deviations: Vec<DeviationJson>,
+    /// The profile's findings.
+    pub findings: Vec<FindingJson>,
+    /// The case runs.
+    pub cases: Vec<CaseJson>,
+}
+
+fn is_version(p: &str) -> bool {
+    matches!(p, "3.1.1" | "5")
+}
+
+impl Report {
+    /// Reads the report at `path`.
+    pub fn load(path: &Path) -> Result<Report, MatrixError> {
+        let text = std::fs::read_to_string(path).map_err(|source| MatrixError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Report::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses a report's text; `path` names it in errors.
+    pub fn parse(text: &str, path: &str) -> Result<Report, MatrixError> {
+        let not_report = |message: String| MatrixError::NotReport {
+            path: PathBuf::from(path),
+            message,
+        };
+        let mut value: Value =
+            serde_json::from_str(text).map_err(|source| MatrixError::NotJson {
+                path: PathBuf::from(path),
+                source,
+            })?;
+        let Some(object) = value.as_object_mut() else {
+            return Err(not_report("the top level is not an object".into()));
+        };
+        // Taken out (not cloned): transcripts can be large.
+        let cases = match object.remove("cases") {
+            Some(Value::Array(cases)) => cases,
+            _ => return Err(not_report("no \"cases\" list".into())),
+        };
+        let header: HeaderJson =
+            serde_json::from_value(value).map_err(|e| not_report(e.to_string()))?;
+        let mut parsed = Vec::with_capacity(cases.len());
+        for (i, mut c) in cases.into_iter().enumerate() {
+            let at = match c.get("id").and_then(Value::as_str) {
+                Some(id) => format!("case #{} (`{id}`)", i + 1),
+                None => format!("case #{}", i + 1),
+            };
+            if let Some(o) = c.as_object_mut() {
+                o.remove("transcript");
+            }
+            let case: CaseJson =
+                serde_json::from_value(c).map_err(|e| not_report(format!("{at}: {e}")))?;
+            if !is_version(&case.protocol) {
+                return Err(not_report(format!(
+                    "{at}: protocol `{}` is not 3.1.1 or 5",
+                    case.protocol
+                )));
+            }
+            parsed.push(case);
+        }
+        let profile = header.profile.unwrap_or_default();
+        let broker = match header.broker {
+            Some(b) if !b.name.trim().is_empty() => b,
+            _ => BrokerIdentity {
+                name: profile
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| header.target.clone()),
+                version: None,
+            },
+        };
+        Ok(Report {
+            path: path.to_string(),
+            touchstone: header.touchstone,
+            target: header.target,
+            broker,
+            started_unix_ms: header.started_unix_ms,
+            deviations: profile.deviations,
+            findings: profile.findings,
+            cases: parsed,
+        })
+    }
+}
+
+/// What a cell shows: an outcome, or that the case did not run for that broker and version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mark {
+    /// The case ran with this outcome.
+    Ran(Outcome),
+    /// No report of the broker has the case for that version.
+    NotRun,
+}
+
+impl Mark {
+    /// Every mark, in legend order.
+    pub const ALL: [Mark; 7] = [
+        Mark::Ran(Outcome::Pass),
+        Mark::Ran(Outcome::Fail),
+        Mark::Ran(Outcome::Error),
+        Mark::Ran(Outcome::ExpectedFail),
+        Mark::Ran(Outcome::UnexpectedPass),
+        Mark::Ran(Outcome::Skip),
+        Mark::NotRun,
+    ];
+
+    /// The name used as CSS class suffix and in JSON: `pass`, ..., `not_run`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Mark::Ran(o) => o.as_str(),
+            Mark::NotRun => "not_run",
+        }
+    }
+
+    /// The Markdown symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Mark::Ran(Outcome::Pass) => "✅",
+            Mark::Ran(Outcome::Fail) => "❌",
+            Mark::Ran(Outcome::Error) => "💥",
+            Mark::Ran(Outcome::ExpectedFail) => "🔶",
+            Mark::Ran(Outcome::UnexpectedPass) => "❕",
+            Mark::Ran(Outcome::Skip) => "⏭️",
+            Mark::NotRun => "·",
+        }
+    }
+
+    /// What it means, for the legend.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Mark::Ran(Outcome::Pass) => "pass",
+            Mark::Ran(Outcome::Fail) => "fail: the broker broke a rule the specification fixes",
+            Mark::Ran(Outcome::Error) => {
+                "error: the run could not judge (could not connect, the broker hung or closed)"
+            }
+            Mark::Ran(Outcome::ExpectedFail) => {
+                "expected fail: a known deviation listed in the broker's profile"
+            }
+            Mark::Ran(Outcome::UnexpectedPass) => {
+                "unexpected pass: passed although the profile lists a deviation"
+            }
+            Mark::Ran(Outcome::Skip) => {
+                "skip: the broker lacks a capability the case needs (or an optional feature)"
+            }
+            Mark::NotRun => "not run: no report of this broker has the case for this version",
+        }
+    }
+
+    /// The short label (`pass`, `expected fail`, ...).
+    pub fn label(self) -> &'static str {
+        match self {
+            Mark::Ran(Outcome::Pass) => "pass",
+            Mark::Ran(Outcome::Fail) => "fail",
+            Mark::Ran(Outcome::Error) => "error",
+            Mark::Ran(Outcome::ExpectedFail) => "expected fail",
+            Mark::Ran(Outcome::UnexpectedPass) => "unexpected pass",
+            Mark::Ran(Outcome::Skip) => "skip",
+            Mark::NotRun => "not run",
+        }
+    }
+}
+
+/// Counts of marks, and the pass rate they give.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// How many cells have each mark.
+    pub counts: BTreeMap<Mark, usize>,
+}
+
+impl Tally {
+    /// Adds one cell.
+    pub fn add(&mut self, m: Mark) {
+        *self.counts.entry(m).or_insert(0) += 1;
+    }
+
+    /// Cells with mark `m`.
+    pub fn count(&self, m: Mark) -> usize {
+        self.counts.get(&m).copied().unwrap_or(0)
+    }
+
+    /// Runs where the broker did what the specification requires: pass and unexpected pass.
+    pub fn passed(&self) -> usize {
+        self.count(Mark::Ran(Outcome::Pass)) + self.count(Mark::Ran(Outcome::UnexpectedPass))
+    }
+
+    /// Runs that gave a verdict or an error: everything but skip and not run.
+    pub fn judged(&self) -> usize {
+        self.passed()
+            + self.count(Mark::Ran(Outcome::Fail))
+            + self.count(Mark::Ran(Outcome::ExpectedFail))
+            + self.count(Mark::Ran(Outcome::Error))
+    }
+
+    /// Runs with any outcome (skips included).
+    pub fn ran(&self) -> usize {
+        self.counts
+            .iter()
+            .filter(|(m, _)| **m != Mark::NotRun)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// `passed / judged`, in percent; `None` when nothing was judged.
+    pub fn rate(&self) -> Option<f64> {
+        let j = self.judged();
+        (j > 0).then(|| 100.0 * self.passed() as f64 / j as f64)
+    }
+
+    /// `41/45 (91.1%)`, or `–` when nothing was judged.
+    pub fn rate_text(&self) -> String {
+        match self.rate() {
+            Some(r) => format!("{}/{} ({r:.1}%)", self.passed(), self.judged()),
+            None => "–".to_string(),
+        }
+    }
+}
+
+/// Statement coverage of one broker for one specification version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementCoverage {
+    /// The specification.
+    pub version: SpecVersion,
+    /// Broker-wire statements of the index (as `touchstone coverage` counts them).
+    pub total: usize,
+    /// Broker-wire statements checked by at least one case that ran (not skipped).
+    pub checked: usize,
+    /// Of those, the statements every run citing them passed.
+    pub passed: usize,
+    /// The checked statements not passed, each with the cases (and outcomes) that did not pass.
+    pub not_passed: Vec<(String, Vec<String>)>,
+}
+
+/// One broker column: its reports merged.
+#[derive(Debug, Clone)]
+pub struct BrokerColumn {
+    /// The broker name (the merge key).
+    pub name: String,
+    /// Its versions as the reports give them (several when the reports disagree).
+    pub versions: Vec<String>,
+    /// Targets tested.
+    pub targets: Vec<String>,
+    /// The report files.
+    pub sources: Vec<String>,
+    /// When the runs started.
+    pub started_unix_ms: Vec<u64>,
+    /// The Touchstone versions that wrote the reports.
+    pub touchstone: Vec<String>,
+    /// Results by case id and version (`3.1.1` / `5`).
+    pub results: BTreeMap<(String, String), CaseJson>,
+    /// Known deviations of the profile(s), for the versions run.
+    pub deviations: Vec<DeviationJson>,
+    /// Findings of the profile(s).
+    pub findings: Vec<FindingJson>,
+}
+
+impl BrokerColumn {
+    /// `name version` (versions joined with ` / `).
+    pub fn display(&self) -> String {
+        if self.versions.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} {}", self.name, self.versions.join(" / "))
+        }
+    }
+
+    /// The result for `row`, if the case ran for that version.
+    pub fn result(&self, row: &Row) -> Option<&CaseJson> {
+        self.results.get(&(row.id.clone(), row.protocol.clone()))
+    }
+
+    /// The mark for `row`.
+    pub fn mark(&self, row: &Row) -> Mark {
+        self.result(row)
+            .map(|r| Mark::Ran(r.outcome))
+            .unwrap_or(Mark::NotRun)
+    }
+
+    /// Versions run (`3.1.1`, `5`), in that order.
+    pub fn protocols(&self) -> Vec<&'static str> {
+        ["3.1.1", "5"]
+            .into_iter()
+            .filter(|p| self.results.keys().any(|(_, q)| q == p))
+            .collect()
+    }
+
+    /// Statement coverage for the versions run.
+    pub fn coverage(&self) -> Vec<StatementCoverage> {
+        let mut out = Vec::new();
+        for p in self.protocols() {
+            let version = if p == "5" {
+                SpecVersion::V5_0
+            } else {
+                SpecVersion::V3_1_1
+            };
+            let wire: BTreeSet<&str> = spec::statements()
+                .iter()
+                .filter(|s| s.version == version && s.is_broker_wire())
+                .map(|s| s.id)
+                .collect();
+            // statement id -> the runs citing it that did not pass
+            let mut checked: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            for ((id, q), r) in &self.results {
+                if q != p || r.outcome == Outcome::Skip {
+                    continue;
+                }
+                for s in &r.statements {
+                    if s.version != version {
+                        continue;
+                    }
+                    let Some(w) = wire.get(s.id.as_str()) else {
+                        continue;
+                    };
+                    let bad = checked.entry(w).or_default();
+                    if !matches!(r.outcome, Outcome::Pass | Outcome::UnexpectedPass) {
+                        bad.push(format!("{id} ({})", Mark::Ran(r.outcome).label()));
+                    }
+                }
+            }
+            let not_passed: Vec<(String, Vec<String>)> = checked
+                .iter()
+                .filter(|(_, bad)| !bad.is_empty())
+                .map(|(s, bad)| (s.to_string(), bad.clone()))
+                .collect();
+            out.push(StatementCoverage {
+                version,
+                total: wire.len(),
+                checked: checked.len(),
+                passed: checked.len() - not_passed.len(),
+                not_passed,
+            });
+        }
+        out
+    }
+}
+
+/// A row of the matrix: one case for one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// The area (the case id before the first `.`).
+    pub area: String,
+    /// The case id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// `3.1.1` or `5`.
+    pub protocol: String,
+}
+
+/// The matrix: broker columns and case rows, grouped by area.
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    /// The brokers, in the order their first report was given.
+    pub brokers: Vec<BrokerColumn>,
+    /// The rows, grouped by area (areas and cases in the order first seen; 3.1.1 before 5).
+    pub rows: Vec<Row>,
+}
+
+/// The area of a case id: the part before the first `.`.
+pub fn area_of(id: &str) -> &str {
+    id.split('.').next().unwrap_or(id)
+}
+
+fn push_unique(v: &mut Vec<String>, s: &str) {
+    if !v.iter().any(|x| x == s) {
+        v.push(s.to_string());
+    }
+}
+
+impl Matrix {
+    /// Builds the matrix from reports (merging those of the same broker name).
+    pub fn build(reports: Vec<Report>) -> Result<Matrix, MatrixError> {
+        if reports.is_empty() {
+            return Err(MatrixError::Empty);
+        }
+        let mut brokers: Vec<BrokerColumn> = Vec::new();
+        let mut sources: BTreeMap<(String, String, String), String> = BTreeMap::new();
+        let mut areas: Vec<String> = Vec::new();
+        // area -> case ids in order, and each case's title and versions
+        let mut cases: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut titles: BTreeMap<String, String> = BTreeMap::new();
+        let mut versions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for report in reports {
+            let name = report.broker.name.trim().to_string();
+            let i = match brokers.iter().position(|b| b.name == name) {
+                Some(i) => i,
+                None => {
+                    brokers.push(BrokerColumn {
+                        name: name.clone(),
+                        versions: vec![],
+                        targets: vec![],
+                        sources: vec![],
+                        started_unix_ms: vec![],
+                        touchstone: vec![],
+                        results: BTreeMap::new(),
+                        deviations: vec![],
+                        findings: vec![],
+                    });
+                    brokers.len() - 1
+                }
+            };
+            let b = &mut brokers[i];
+            if let Some(v) = report.broker.version.as_deref().map(str::trim) {
+                if !v.is_empty() {
+                    push_unique(&mut b.versions, v);
+                }
+            }
+            push_unique(&mut b.targets, &report.target);
+            push_unique(&mut b.sources, &report.path);
+            if let Some(t) = &report.touchstone {
+                push_unique(&mut b.touchstone, t);
+            }
+            if let Some(ms) = report.started_unix_ms {
+                b.started_unix_ms.push(ms);
+            }
+            let ran: BTreeSet<&str> = report.cases.iter().map(|c| c.protocol.as_str()).collect();
+            for d in &report.deviations {
+                let dup = b
+                    .deviations
+                    .iter()
+                    .any(|x| x.case == d.case && x.protocol == d.protocol);
+                if ran.contains(d.protocol.as_str()) && !dup {
+                    b.deviations.push(d.clone());
+                }
+            }
+            for f in &report.findings {
+                if !b.findings.contains(f) {
+                    b.findings.push(f.clone());
+                }
+            }
+            for c in report.cases {
+                let key = (name.clone(), c.id.clone(), c.protocol.clone());
+                if let Some(first) = sources.get(&key) {
+                    return Err(MatrixError::Duplicate {
+                        broker: name,
+                        case: c.id,
+                        protocol: c.protocol,
+                        first: first.clone(),
+                        second: report.path,
+                    });
+                }
+                sources.insert(key, report.path.clone());
+                let area = area_of(&c.id).to_string();
+                if !areas.contains(&area) {
+                    areas.push(area.clone());
+                }
+                let ids = cases.entry(area).or_default();
+                if !ids.contains(&c.id) {
+                    ids.push(c.id.clone());
+                }
+                if !c.title.is_empty() {
+                    titles
+                        .entry(c.id.clone())
+                        .or_insert_with(|| c.title.clone());
+                }
+                versions
+                    .entry(c.id.clone())
+                    .or_default()
+                    .insert(c.protocol.clone());
+                b.results.insert((c.id.clone(), c.protocol.clone()), c);
+            }
+        }
+        // Areas and cases in catalogue order (cases this build does not know, e.g. from a
+        // newer report, after those of their area, as first seen).
+        let catalogue = crate::cases::catalogue();
+        let rank = |id: &str| {
+            catalogue
+                .iter()
+                .position(|c| c.id == id)
+                .unwrap_or(usize::MAX)
+        };
+        let area_rank: BTreeMap<String, usize> = areas
+            .iter()
+            .map(|a| {
+                let r = cases
+                    .get(a)
+                    .into_iter()
+                    .flatten()
+                    .map(|id| rank(id))
+                    .min()
+                    .unwrap_or(usize::MAX);
+                (a.clone(), r)
+            })
+            .collect();
+        areas.sort_by_key(|a| area_rank.get(a).copied().unwrap_or(usize::MAX));
+        for ids in cases.values_mut() {
+            ids.sort_by_key(|id| rank(id));
+        }
+        let mut rows = Vec::new();
+        for area in &areas {
+            for id in cases.get(area).into_iter().flatten() {
+                for p in ["3.1.1", "5"] {
+                    if versions.get(id).is_some_and(|v| v.contains(p)) {
+                        rows.push(Row {
+                            area: area.clone(),
+                            id: id.clone(),
+                            title: titles.get(id).cloned().unwrap_or_default(),
+                            protocol: p.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(Matrix { brokers, rows })
+    }
+
+    /// Reads the reports at `paths` and builds the matrix.
+    pub fn load(paths: &[PathBuf]) -> Result<Matrix, MatrixError> {
+        let reports = paths
+            .iter()
+            .map(|p| Report::load(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        Matrix::build(reports)
+    }
+
+    /// The areas, in row order.
+    pub fn areas(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.rows {
+            if !out.contains(&r.area.as_str()) {
+                out.push(&r.area);
+            }
+        }
+        out
+    }
+
+    /// The rows of `area`.
+    pub fn rows_of<'a>(&'a self, area: &'a str) -> impl Iterator<Item = &'a Row> + 'a {
+        self.rows.iter().filter(move |r| r.area == area)
+    }
+
+    /// The marks of broker `b` over `rows`.
+    pub fn tally<'a>(&self, b: &BrokerColumn, rows: impl Iterator<Item = &'a Row>) -> Tally {
+        let mut t = Tally::default();
+        for r in rows {
+            t.add(b.mark(r));
+        }
+        t
+    }
+
+    /// When the runs were made: the earliest and latest start (UTC dates).
+    pub fn run_dates(&self) -> Option<(String, String)> {
+        let all: Vec<u64> = self
+            .brokers
+            .iter()
+            .flat_map(|b| b.started_unix_ms.iter().copied())
+            .collect();
+        let (min, max) = (all.iter().min()?, all.iter().max()?);
+        Some((utc_date(*min), utc_date(*max)))
+    }
+}
+
+/// Options of the rendered views.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// The page title.
+    pub title: String,
+    /// When the matrix was generated (shown in the header).
+    pub generated: String,
+}
+
+/// `2026-11-22 01:15 UTC` for a Unix time in milliseconds.
+pub fn utc_date(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Days to civil date (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+/// The detail of a cell as plain lines: outcome, expected / got, statements, message,
+/// deviation, observations, rerun.
+pub fn detail_lines(r: &CaseJson) -> Vec<String> {
+    let mut out = vec![format!(
+        "{} — {} (MQTT {}){}",
+        Mark::Ran(r.outcome).label(),
+        r.id,
+        r.protocol,
+        r.duration_ms
+            .map(|d| format!(", {d:.0} ms"))
+            .unwrap_or_default()
+    )];
+    if let Some(f) = &r.failure {
+        out.push(format!("expected: {}", f.expected));
+        out.push(format!("got: {}", f.got));
+        if !f.statements.is_empty() {
+            out.push(format!("broken: {}", statements_text(&f.statements)));
+        }
+    }
+    if let Some(m) = &r.message {
+        out.push(m.clone());
+    }
+    if let Some(d) = &r.deviation {
+        out.push(format!(
+            "known deviation from {} {}: {}",
+            d.statement.version, d.statement.id, d.reason
+        ));
+        out.push(format!("evidence: {}", d.evidence));
+        if let Some(reference) = &d.reference {
+            out.push(format!("reference: {reference}"));
+        }
+    }
+    if !r.statements.is_empty() {
+        out.push(format!("checks: {}", statements_text(&r.statements)));
+    }
+    for o in &r.observations {
+        out.push(format!("observed: {o}"));
+    }
+    if let Some(c) = &r.rerun {
+        out.push(format!("rerun: {c}"));
+    }
+    out
+}
+
+/// `5.0 MQTT-3.3.1-6, 5.0 MQTT-3.3.1-7`.
+pub fn statements_text(s: &[StatementRef]) -> String {
+    s.iter()
+        .map(|s| format!("{} {}", s.version, s.id))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(broker: Option<(&str, &str)>, cases: &[(&str, &str, &str)]) -> String {
+        let cases: Vec<Value> = cases
+            .iter()
+            .map(|(id, p, o)| {
+                serde_json::json!({
+                    "id": id, "title": format!("title of {id}"), "protocol": p, "outcome": o,
+                    "statements": [{"version": if *p == "5" { "5.0" } else { "3.1.1" }, "id": "MQTT-3.3.1-6"}],
+                })
+            })
+            .collect();
+        let mut v = serde_json::json!({
+            "touchstone": "0.1.0", "target": "mqtt://127.0.0.1:1883",
+            "started_unix_ms": 1_700_000_000_000u64,
+            "profile": {"name": "Profile name", "deviations": []},
+            "cases": cases,
+        });
+        if let Some((n, ver)) = broker {
+            v["broker"] = serde_json::json!({"name": n, "version": ver});
+        }
+        v.to_string()
+    }
+
+    fn parse(text: &str, path: &str) -> Report {
+        Report::parse(text, path).unwrap()
+    }
+
+    #[test]
+    fn reports_of_one_broker_are_merged() {
+        let a = parse(
+            &report(Some(("B", "1.0")), &[("x.one", "3.1.1", "pass")]),
+            "b.json",
+        );
+        let b = parse(
+            &report(
+                Some(("B", "1.0")),
+                &[("x.one", "5", "fail"), ("y.two", "5", "skip")],
+            ),
+            "b-5.json",
+        );
+        let c = parse(
+            &report(Some(("C", "2")), &[("x.one", "3.1.1", "error")]),
+            "c.json",
+        );
+        let m = Matrix::build(vec![a, b, c]).unwrap();
+        assert_eq!(m.brokers.len(), 2);
+        assert_eq!(m.brokers[0].name, "B");
+        assert_eq!(m.brokers[0].versions, vec!["1.0"]);
+        assert_eq!(m.brokers[0].sources, vec!["b.json", "b-5.json"]);
+        assert_eq!(m.brokers[0].protocols(), vec!["3.1.1", "5"]);
+        let rows: Vec<(String, String)> = m
+            .rows
+            .iter()
+            .map(|r| (r.id.clone(), r.protocol.clone()))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("x.one".into(), "3.1.1".into()),
+                ("x.one".into(), "5".into()),
+                ("y.two".into(), "5".into())
+            ]
+        );
+        assert_eq!(m.areas(), vec!["x", "y"]);
+        assert_eq!(m.brokers[1].mark(&m.rows[1]), Mark::NotRun);
+        assert_eq!(m.brokers[0].mark(&m.rows[1]), Mark::Ran(Outcome::Fail));
+    }
+
+    #[test]
+    fn rates_leave_out_skips_and_cases_not_run() {
+        let r = parse(
+            &report(
+                Some(("B", "1")),
+                &[
+                    ("a.1", "3.1.1", "pass"),
+                    ("a.2", "3.1.1", "unexpected_pass"),
+                    ("a.3", "3.1.1", "fail"),
+                    ("a.4", "3.1.1", "expected_fail"),
+                    ("b.1", "3.1.1", "skip"),
+                    ("b.2", "3.1.1", "error"),
+                ],
+            ),
+            "b.json",
+        );
+        let other = parse(&report(Some(("C", "1")), &[("c.1", "5", "pass")]), "c.json");
+        let m = Matrix::build(vec![r, other]).unwrap();
+        let b = &m.brokers[0];
+        let t = m.tally(b, m.rows.iter());
+        assert_eq!(t.passed(), 2);
+        assert_eq!(t.judged(), 5);
+        assert_eq!(t.ran(), 6);
+        assert_eq!(t.count(Mark::NotRun), 1);
+        assert_eq!(t.rate_text(), "2/5 (40.0%)");
+        let a = m.tally(b, m.rows_of("a"));
+        assert_eq!(a.rate_text(), "2/4 (50.0%)");
+        let only_skip = m.tally(b, m.rows_of("c"));
+        assert_eq!(only_skip.rate(), None);
+        assert_eq!(only_skip.rate_text(), "–");
+        // Statement coverage: MQTT-3.3.1-6 is not broker-wire or is: either way the counts
+        // are consistent, and a failing run makes it "not passed".
+        let cov = b.coverage();
+        assert_eq!(cov.len(), 1);
+        assert_eq!(cov[0].version, SpecVersion::V3_1_1);
+        assert!(cov[0].checked <= 1);
+        assert_eq!(cov[0].passed, 0, "{cov:?}");
+    }
+
+    #[test]
+    fn statement_coverage_counts_broker_wire_statements_of_runs() {
+        let wire: Vec<&str> = spec::statements()
+            .iter()
+            .filter(|s| s.version == SpecVersion::V5_0 && s.is_broker_wire())
+            .map(|s| s.id)
+            .take(3)
+            .collect();
+        let case = |id: &str, outcome: &str, st: &[&str]| {
+            serde_json::json!({"id": id, "protocol": "5", "outcome": outcome,
+                "statements": st.iter().map(|s| serde_json::json!({"version": "5.0", "id": s})).collect::<Vec<_>>()})
+        };
+        let v = serde_json::json!({"target": "t", "cases": [
+            case("a.1", "pass", &[wire[0], wire[1]]),
+            case("a.2", "fail", &[wire[1]]),
+            case("a.3", "skip", &[wire[2]]),
+            // 3.1.1 ids in a 5.0 run and unknown ids are not counted
+            case("a.4", "pass", &["MQTT-0.0.0-0"]),
+        ]});
+        let m = Matrix::build(vec![parse(&v.to_string(), "r.json")]).unwrap();
+        let cov = m.brokers[0].coverage();
+        assert_eq!(cov.len(), 1);
+        assert_eq!(cov[0].checked, 2);
+        assert_eq!(cov[0].passed, 1);
+        assert_eq!(
+            cov[0].not_passed,
+            vec![(wire[1].to_string(), vec!["a.2 (fail)".to_string()])]
+        );
+        assert_eq!(cov[0].total, 193);
+        // Old reports (no "broker") are named by the target.
+        assert_eq!(m.brokers[0].name, "t");
+    }
+
+    #[test]
+    fn old_reports_name_the_broker_by_the_profile() {
+        let r = parse(&report(None, &[("a.1", "5", "pass")]), "old.json");
+        assert_eq!(r.broker.name, "Profile name");
+        assert_eq!(r.broker.version, None);
+    }
+
+    #[test]
+    fn bad_reports_are_explained() {
+        let e = Report::load(Path::new("/nonexistent/r.json")).unwrap_err();
+        assert!(
+            e.to_string().starts_with("cannot read /nonexistent/r.json"),
+            "{e}"
+        );
+        let e = Report::parse("{not json", "x.json").unwrap_err();
+        assert!(matches!(e, MatrixError::NotJson { .. }));
+        assert!(e.to_string().starts_with("x.json is not JSON: "), "{e}");
+        for (text, want) in [
+            ("[1, 2]", "the top level is not an object"),
+            ("{\"cases\": 3}", "no \"cases\" list"),
+            ("{\"cases\": []}", "missing field `target`"),
+            (
+                "{\"target\": \"t\", \"cases\": [{\"id\": \"a.b\", \"protocol\": \"5\"}]}",
+                "case #1 (`a.b`): missing field `outcome`",
+            ),
+            (
+                "{\"target\": \"t\", \"cases\": [{\"id\": \"a.b\", \"protocol\": \"5\", \"outcome\": \"great\"}]}",
+                "unknown variant `great`",
+            ),
+            (
+                "{\"target\": \"t\", \"cases\": [{\"id\": \"a.b\", \"protocol\": \"4\", \"outcome\": \"pass\"}]}",
+                "protocol `4` is not 3.1.1 or 5",
+            ),
+            ("{\"target\": 7, \"cases\": []}", "invalid type"),
+        ] {
+            let e = Report::parse(text, "x.json").unwrap_err();
+            assert!(matches!(e, MatrixError::NotReport { .. }), "{text}: {e}");
+            assert!(e.to_string().contains(want), "{text}: {e}");
+            assert!(e.to_string().contains("is not a Touchstone JSON report"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_same_case_twice_for_a_broker_is_an_error() {
+        let a = parse(
+            &report(Some(("B", "1")), &[("x.one", "5", "pass")]),
+            "a.json",
+        );
+        let b = parse(
+            &report(Some(("B", "1")), &[("x.one", "5", "fail")]),
+            "b.json",
+        );
+        let e = Matrix::build(vec![a, b]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "B: case `x.one` for MQTT 5 is in both a.json and b.json; give one report per broker and version"
+        );
+        assert!(matches!(Matrix::build(vec![]), Err(MatrixError::Empty)));
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_date(1_700_000_000_000), "2023-11-14 22:13 UTC");
+        assert_eq!(utc_date(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+}
