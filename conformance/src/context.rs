@@ -224,13 +224,16 @@ impl CaseShared {
             .collect()
     }
 
-    /// The topic prefix of this case: `touchstone/<run>/<protocol>/<case-id>`.
+    /// The topic prefix of this case: `touchstone/<run>/<v311|v5>/<case-id>`, with the `.` of
+    /// the case id written `_`. No `.` at all: some brokers map topic levels to subjects
+    /// separated by `.` and refuse topics containing one (NATS server 2.9), which would fail
+    /// every case instead of those that are about such topics.
     pub(crate) fn prefix(&self) -> String {
         format!(
             "touchstone/{}/{}/{}",
             self.run.run_id,
-            if self.protocol.is_v5() { "5" } else { "3.1.1" },
-            self.case_id
+            if self.protocol.is_v5() { "v5" } else { "v311" },
+            self.case_id.replace('.', "_")
         )
     }
 }
@@ -262,7 +265,7 @@ impl Test {
         self.shared.protocol.is_v5()
     }
 
-    /// A topic unique to this run and case: `touchstone/<run>/<protocol>/<case-id>/<suffix>`.
+    /// A topic unique to this run and case: the prefix, then `/<suffix>`.
     pub fn topic(&self, suffix: &str) -> String {
         format!("{}/{suffix}", self.shared.prefix())
     }

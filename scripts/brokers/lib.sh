@@ -36,21 +36,58 @@ apt_install() {
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing Debian packages: ${missing[*]}" >&2
-  timeout 300 as_root apt-get update -q >&2
-  DEBIAN_FRONTEND=noninteractive timeout 900 as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+  # Wait for the dpkg lock instead of failing when another apt-get runs at the same time.
+  local lock=(-o DPkg::Lock::Timeout=600)
+  as_root timeout 900 apt-get "${lock[@]}" update -q >&2
+  as_root env DEBIAN_FRONTEND=noninteractive timeout 1500 apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2
+}
+
+# disable_service NAME USER: stop the distribution's service NAME if it runs (systemd, or
+# init.d when a process of its system user USER runs) and keep it from starting at boot; the
+# broker scripts start their own instance. The init.d script is not run when nothing of USER
+# runs: RabbitMQ's "stop" starts an epmd on 0.0.0.0:4369 just to find the node.
+disable_service() {
+  local name="$1" user="$2"
+  if command -v systemctl >/dev/null 2>&1; then
+    if [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now "$name" >/dev/null 2>&1 || true
+    else
+      as_root systemctl disable "$name" >/dev/null 2>&1 || true
+    fi
+  fi
+  if [ -x "/etc/init.d/$name" ]; then
+    if [ ! -d /run/systemd/system ] && id -u "$user" >/dev/null 2>&1 && pgrep -u "$user" >/dev/null 2>&1; then
+      as_root "/etc/init.d/$name" stop >/dev/null 2>&1 || true
+    fi
+    command -v update-rc.d >/dev/null 2>&1 && { as_root update-rc.d "$name" disable >/dev/null 2>&1 || true; }
+  fi
 }
 
 # port_free PORT: true if nothing listens on 127.0.0.1:PORT.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# pick_port: print a free loopback port (distinct from those picked before in this shell).
+# port_unused PORT: true if no TCP socket at all (listening, connected or in TIME_WAIT) has
+# local port PORT; without ss, only listeners are checked.
+port_unused() {
+  if command -v ss >/dev/null 2>&1; then
+    [ -z "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+  else
+    port_free "$1"
+  fi
+}
+
+# pick_port: print a free loopback port (distinct from those picked before in this shell),
+# below the kernel's ephemeral range so that no outgoing connection takes it meanwhile.
 PICKED_PORTS=" "
 pick_port() {
-  local p
+  local p lo=20000 hi=32767 eph_lo eph_hi
+  if read -r eph_lo eph_hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null; then
+    if [ "$eph_lo" -gt $(( lo + 1000 )) ]; then hi=$(( eph_lo - 1 )); else lo=$(( eph_hi + 1 )); hi=65535; fi
+  fi
   for _ in $(seq 1 100); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    p=$(( lo + RANDOM % (hi - lo + 1) ))
     case "$PICKED_PORTS" in *" $p "*) continue ;; esac
-    if port_free "$p"; then PICKED_PORTS="$PICKED_PORTS$p "; echo "$p"; return 0; fi
+    if port_unused "$p" && port_free "$p"; then PICKED_PORTS="$PICKED_PORTS$p "; echo "$p"; return 0; fi
   done
   die "no free port found"
 }
@@ -88,14 +125,15 @@ stop_pid() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
-# stop_from_env WORK: stop the broker whose env file is in WORK.
+# stop_from_env WORK [SECONDS]: stop the broker whose env file is in WORK (KILL after SECONDS,
+# default 10).
 stop_from_env() {
-  local work="$1"
+  local work="$1" secs="${2:-10}"
   [ -f "$work/env" ] || return 0
   local PID=""
   # shellcheck disable=SC1091
   PID="$(. "$work/env"; echo "${PID:-}")"
-  [ -n "$PID" ] && stop_pid "$PID"
+  [ -n "$PID" ] && stop_pid "$PID" "$secs"
   rm -f "$work/env"
 }
 

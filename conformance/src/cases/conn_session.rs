@@ -32,6 +32,17 @@ async fn expect_refusal(
     because: &[touchstone_codec::Statement],
 ) -> Result<String, CaseError> {
     let read = c.read_until_closed(t.timeout()).await?;
+    judge_refusal(t, c.label(), &read, connack_ok, because)
+}
+
+/// [`expect_refusal`] on what was read already.
+fn judge_refusal(
+    t: &Test,
+    label: &str,
+    read: &crate::client::RawRead,
+    connack_ok: bool,
+    because: &[touchstone_codec::Statement],
+) -> Result<String, CaseError> {
     let mut rest = &read.bytes[..];
     let mut seen = Vec::new();
     let mut refusing_connack = false;
@@ -44,7 +55,7 @@ async fn expect_refusal(
                 return Err(CaseError::fail(
                     format!(
                         "{}: no packet, or a refusing CONNACK, then the close",
-                        c.label()
+                        label
                     ),
                     format!("bytes {} ({e})", summary::hex(rest, 32)),
                 )
@@ -68,7 +79,7 @@ async fn expect_refusal(
             Packet::Disconnect(_) if t.is_v5() => {
                 // 5.0 [MQTT-3.14.0-1]: no DISCONNECT before a successful CONNACK.
                 return Err(CaseError::fail(
-                    format!("{}: no DISCONNECT before a successful CONNACK", c.label()),
+                    format!("{}: no DISCONNECT before a successful CONNACK", label),
                     summary::packet(&packet),
                 )
                 .because(&[v5("MQTT-3.14.0-1")]));
@@ -80,7 +91,7 @@ async fn expect_refusal(
                     "no packet (not even CONNACK), then the close"
                 };
                 return Err(CaseError::fail(
-                    format!("{}: {wanted}", c.label()),
+                    format!("{}: {wanted}", label),
                     summary::packet(other),
                 )
                 .because(because));
@@ -98,7 +109,7 @@ async fn expect_refusal(
             format!("{}, and the connection stayed open", seen.join(", "))
         };
         return Err(CaseError::fail(
-            format!("{}: the server to close the connection", c.label()),
+            format!("{}: the server to close the connection", label),
             got,
         )
         .because(&cites));
@@ -146,20 +157,31 @@ const WRONG_PROTOCOL_NAME: Case = Case {
 };
 
 async fn wrong_protocol_name(t: &mut Test) -> Verdict {
-    let mut c = t.client("c").open().await?;
+    let builder = t.client("c");
+    let login = builder.connect_packet();
+    let mut c = builder.open().await?;
     let id = c.client_id().to_string();
     let mut frame = Frame::new(0x10)
         .string("MQTX")
         .u8(t.protocol().level())
-        .u8(0x02)
+        .u8(0x02 | login_flags(&login))
         .u16(60);
     if t.is_v5() {
         frame = frame.varint(0);
     }
-    c.send_raw(frame.string(&id).to_bytes()).await?;
+    c.send_raw(with_login(frame.string(&id), &login).to_bytes())
+        .await?;
     let because = cite(t, "MQTT-3.1.2-1", "MQTT-3.1.2-1");
     if t.is_v5() {
-        let seen = expect_refusal(t, &mut c, true, &because).await?;
+        let read = c.read_until_closed(t.timeout()).await?;
+        // Not seeing "MQTT", the server may answer as under another specification (5.0
+        // MQTT-3.1.2-1): a CONNACK 0x01 Unacceptable Protocol Version in the 3.1.1 format, then
+        // the close, refuses as clearly as 0x84 does.
+        if read.closed.is_some() && read.bytes[..] == [0x20, 0x02, 0x00, 0x01] {
+            t.observe("CONNACK 0x01 in the 3.1.1 format (20 02 00 01), then the close");
+            return Ok(());
+        }
+        let seen = judge_refusal(t, c.label(), &read, true, &because)?;
         t.observe(seen);
         return Ok(());
     }
@@ -208,20 +230,23 @@ async fn reserved_connect_flag(t: &mut Test) -> Verdict {
     let mut watcher = t.client("watcher").connect().await?;
     watcher.subscribe(&topic, Q0).granted().await?;
 
-    let mut c = t.client("c").open().await?;
+    let builder = t.client("c");
+    let login = builder.connect_packet();
+    let mut c = builder.open().await?;
     let id = c.client_id().to_string();
-    // CONNECT with flags 0x03 (Clean Session/Start and the reserved bit), then a PUBLISH.
+    // CONNECT with flags 0x03 (Clean Session/Start and the reserved bit; the run's credentials
+    // if any), then a PUBLISH.
     let mut connect = Frame::new(0x10)
         .string("MQTT")
         .u8(t.protocol().level())
-        .u8(0x03)
+        .u8(0x03 | login_flags(&login))
         .u16(60);
     let mut after = Frame::new(0x30).string(&topic);
     if t.is_v5() {
         connect = connect.varint(0);
         after = after.varint(0);
     }
-    let mut bytes = connect.string(&id).to_bytes().to_vec();
+    let mut bytes = with_login(connect.string(&id), &login).to_bytes().to_vec();
     bytes.extend_from_slice(&after.bytes("after a refused CONNECT").to_bytes());
     c.send_raw(bytes).await?;
     let because = cite_all(

@@ -25,15 +25,20 @@ const UNSUPPORTED_LEVEL: Case = Case {
 };
 
 async fn unsupported_level(t: &mut Test) -> Verdict {
-    let mut c = t.client("c").open().await?;
+    let builder = t.client("c");
+    let login = builder.connect_packet();
+    let mut c = builder.open().await?;
     let id = c.client_id().to_string();
     // CONNECT as 3.1.1 lays it out, with Protocol Level 6 (no such version).
-    let connect = Frame::new(0x10)
-        .string("MQTT")
-        .u8(6)
-        .u8(0x02)
-        .u16(60)
-        .string(&id);
+    let connect = with_login(
+        Frame::new(0x10)
+            .string("MQTT")
+            .u8(6)
+            .u8(0x02 | login_flags(&login))
+            .u16(60)
+            .string(&id),
+        &login,
+    );
     c.send_raw(connect.to_bytes()).await?;
     c.expect(
         connack()
@@ -69,16 +74,21 @@ const UNSUPPORTED_VERSION: Case = Case {
 };
 
 async fn unsupported_version(t: &mut Test) -> Verdict {
-    let mut c = t.client("c").open().await?;
+    let builder = t.client("c");
+    let login = builder.connect_packet();
+    let mut c = builder.open().await?;
     let id = c.client_id().to_string();
     // CONNECT as 5.0 lays it out (Property Length 0), with Protocol Version 6.
-    let connect = Frame::new(0x10)
-        .string("MQTT")
-        .u8(6)
-        .u8(0x02)
-        .u16(60)
-        .varint(0)
-        .string(&id);
+    let connect = with_login(
+        Frame::new(0x10)
+            .string("MQTT")
+            .u8(6)
+            .u8(0x02 | login_flags(&login))
+            .u16(60)
+            .varint(0)
+            .string(&id),
+        &login,
+    );
     c.send_raw(connect.to_bytes()).await?;
     let read = c.read_until_closed(t.timeout()).await?;
     let answer = if read.bytes.is_empty() {

@@ -45,18 +45,27 @@ async fn server_respects_receive_maximum(t: &mut Test) -> Verdict {
             .acked()
             .await?;
     }
-    // The send quota starts at the Receive Maximum: two PUBLISHes, then none.
-    let mut held = Vec::new();
-    for _ in 0..RECEIVE_MAXIMUM {
-        held.push(
-            sub.expect(publish(&topic).qos(Q1))
-                .because(&[v5("MQTT-4.9.0-1")])
-                .await?,
-        );
+    // The send quota starts at a non-zero value not above the Receive Maximum (5.0
+    // MQTT-4.9.0-1): one PUBLISH, at most two, then none until a PUBACK.
+    let mut held = vec![sub
+        .expect(publish(&topic).qos(Q1))
+        .because(&[v5("MQTT-4.9.0-1")])
+        .await?];
+    while held.len() < usize::from(RECEIVE_MAXIMUM)
+        && sub.arrives(&publish(&topic), t.quiet()).await?
+    {
+        held.push(sub.expect(publish(&topic).qos(Q1)).await?);
     }
-    sub.expect_no(publish(&topic), t.quiet())
-        .await
-        .map_err(|e| e.because(&[v5("MQTT-3.3.4-9"), v5("MQTT-4.9.0-2")]))?;
+    if held.len() < usize::from(RECEIVE_MAXIMUM) {
+        t.observe(format!(
+            "the server's send quota is {} (below the Receive Maximum {RECEIVE_MAXIMUM})",
+            held.len()
+        ));
+    } else {
+        sub.expect_no(publish(&topic), t.quiet())
+            .await
+            .map_err(|e| e.because(&[v5("MQTT-3.3.4-9"), v5("MQTT-4.9.0-2")]))?;
+    }
     // At the limit, other packets are still answered.
     sub.send(Packet::PingReq).await?;
     sub.expect(pingresp())
@@ -70,7 +79,8 @@ async fn server_respects_receive_maximum(t: &mut Test) -> Verdict {
     sub.expect_no(publish(&topic), Duration::from_millis(100))
         .await
         .map_err(|e| e.because(&[v5("MQTT-3.3.4-9"), v5("MQTT-4.9.0-2")]))?;
-    // Each PUBACK frees one unit of quota: the rest arrive, never more than two outstanding.
+    // Each PUBACK frees one unit of quota: the rest arrive, never more than the quota
+    // outstanding.
     let mut received = held.len();
     while received < total {
         let m = held.remove(0);

@@ -83,3 +83,22 @@ pub fn effective_keep_alive(client: &crate::client::Client, requested: u16) -> u
 pub fn keep_alive_limit(t: &Test, seconds: u16) -> Duration {
     Duration::from_secs_f64(1.5 * f64::from(seconds)) + t.slack() + Duration::from_millis(500)
 }
+
+/// The Connect Flags for the run's user name and password (`login`, from the client
+/// builder's `connect_packet()`): a hand-built CONNECT carries them too, so that a broker that needs
+/// them refuses it for what the case put in it, not for missing credentials.
+pub fn login_flags(login: &touchstone_codec::Connect) -> u8 {
+    (if login.username.is_some() { 0x80 } else { 0 })
+        | (if login.password.is_some() { 0x40 } else { 0 })
+}
+
+/// Appends the run's user name and password (see [`login_flags`]) to a CONNECT payload.
+pub fn with_login(mut frame: Frame, login: &touchstone_codec::Connect) -> Frame {
+    if let Some(u) = &login.username {
+        frame = frame.string(u.as_str());
+    }
+    if let Some(p) = &login.password {
+        frame = frame.string(p);
+    }
+    frame
+}

@@ -109,14 +109,21 @@ fn with_length(frame: Frame, props: &[u8]) -> Frame {
 }
 
 /// `kind` with the properties `props`, built by hand (nothing checked), for topic `topic` and
-/// client id `client_id`.
-fn packet(kind: Kind, props: &[u8], topic: &str, client_id: &str) -> Bytes {
+/// client id `client_id` (and, for CONNECT, the credentials of `login`).
+fn packet(kind: Kind, props: &[u8], topic: &str, client_id: &str, login: &touchstone_codec::Connect) -> Bytes {
     let frame = match kind {
-        Kind::Connect => with_length(
-            Frame::new(0x10).string("MQTT").u8(5).u8(0x02).u16(60),
-            props,
-        )
-        .string(client_id),
+        Kind::Connect => with_login(
+            with_length(
+                Frame::new(0x10)
+                    .string("MQTT")
+                    .u8(5)
+                    .u8(0x02 | login_flags(login))
+                    .u16(60),
+                props,
+            )
+            .string(client_id),
+            login,
+        ),
         Kind::Publish => with_length(Frame::new(0x32).string(topic).u16(1), props).bytes(b"p"),
         Kind::PubAck => with_length(Frame::new(0x40).u16(7).u8(0), props),
         Kind::PubRec => with_length(Frame::new(0x50).u16(7).u8(0), props),
@@ -248,13 +255,15 @@ async fn forbidden(t: &mut Test, kind: Kind, ids: Vec<u8>) -> Verdict {
         );
         let will_topic = format!("{}/will/{name}", t.prefix());
         let builder = t.client(&name);
+        let login = builder.connect_packet();
         let mut c = match kind {
             Kind::Connect => builder.open().await?,
             Kind::Disconnect => builder.will(&will_topic, "gone").connect().await?,
             _ => builder.connect().await?,
         };
         let client_id = c.client_id().to_string();
-        c.send_raw(packet(kind, &props, &topic, &client_id)).await?;
+        c.send_raw(packet(kind, &props, &topic, &client_id, &login))
+            .await?;
         let mut cite = vec![v5("MQTT-4.13.1-1")];
         if kind == Kind::Connect {
             cite.push(v5("MQTT-3.1.4-1"));
@@ -330,7 +339,9 @@ async fn allowed(t: &mut Test) -> Verdict {
     watcher.subscribe(&will_topic, Q0).granted().await?;
 
     // CONNECT with every allowed property (Session Expiry Interval 0 is the one in the table).
-    let mut c = t.client("c").will(&will_topic, "gone").open().await?;
+    let builder = t.client("c").will(&will_topic, "gone");
+    let login = builder.connect_packet();
+    let mut c = builder.open().await?;
     let client_id = c.client_id().to_string();
     let mut connect_props = allowed_props(t, Kind::Connect);
     // Session Expiry Interval 0 (the table value 100 would keep a session).
@@ -340,7 +351,7 @@ async fn allowed(t: &mut Test) -> Verdict {
         Frame::new(0x10)
             .string("MQTT")
             .u8(5)
-            .u8(0x06) // Clean Start, Will Flag, Will QoS 0.
+            .u8(0x06 | login_flags(&login)) // Clean Start, Will Flag, Will QoS 0.
             .u16(60),
         &connect_props,
     )
@@ -348,6 +359,7 @@ async fn allowed(t: &mut Test) -> Verdict {
     .u8(0) // Will Properties: none.
     .string(&will_topic)
     .string("gone");
+    let connect = with_login(connect, &login);
     c.send_raw(connect.to_bytes()).await?;
     c.expect(connack().accepted())
         .because(&[v5("MQTT-3.1.4-5")])

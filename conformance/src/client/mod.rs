@@ -564,6 +564,27 @@ impl Client {
         }
     }
 
+    /// Waits up to `within` for a packet that `pattern` concerns and leaves it for the
+    /// expectation that follows: true if one is there, false if none came (or the connection
+    /// closed: that expectation then says so). For cases that act when the server holds a
+    /// packet back, as a server may keep fewer PUBLISHes in flight than the client allows.
+    pub async fn arrives<P: crate::expect::Pattern>(
+        &mut self,
+        pattern: &P,
+        within: Duration,
+    ) -> Result<bool, CaseError> {
+        let deadline = Instant::now() + within;
+        loop {
+            if self.inbox.iter().any(|p| pattern.concerns(p)) {
+                return Ok(true);
+            }
+            match self.next_event(deadline).await? {
+                Event::Packet(p) => self.inbox.push_back(p),
+                Event::Timeout | Event::Closed(_) => return Ok(false),
+            }
+        }
+    }
+
     /// The next packet, whatever it is (earlier unexpected ones first); `None` if the server
     /// closed the connection; a failure if nothing came within `within`. For cases that
     /// accept several behaviours and must look before they judge.
