@@ -2,7 +2,8 @@
 //!
 //! `touchstone-rmqtt-host ADDR` serves MQTT 3.1.1 and 5.0 on the TCP address ADDR (for example
 //! `127.0.0.1:1883`; loopback is the caller's choice), with the `rmqtt-retainer` plugin (RAM
-//! storage) for retained messages and rmqtt's built-in shared subscriptions (`$share/...`).
+//! storage) for retained messages and the `rmqtt-shared-subscription` plugin (default strategy)
+//! for `$share/...` (without it rmqtt's CONNACK says Shared Subscription Available 0).
 //! Listener settings are rmqtt's defaults (those of `rmqttd`'s shipped `rmqtt.toml`), except that
 //! a few limits are raised so that they are not what the conformance cases measure. It runs until
 //! SIGINT or SIGTERM.
@@ -41,6 +42,7 @@ async fn run(addr: SocketAddr) -> rmqtt::Result<()> {
     let scx = ServerContext::new().build().await;
     // default_startup = true: the plugin is initialised and started now; immutable = false.
     rmqtt_retainer::register(&scx, true, false).await?;
+    rmqtt_shared_subscription::register(&scx, true, false).await?;
 
     let listener = Builder::new()
         .name("external/tcp")
