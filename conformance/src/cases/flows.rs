@@ -334,8 +334,8 @@ async fn server_ids(t: &mut Test) -> Verdict {
     let mut got = [false; 6];
     for _ in 0..qos.len() {
         let m = sub.expect(publish(&topic)).await?;
-        let index = (0..qos.len())
-            .find(|i| !got[*i] && m.payload.as_ref() == format!("n{i}").as_bytes());
+        let index =
+            (0..qos.len()).find(|i| !got[*i] && m.payload.as_ref() == format!("n{i}").as_bytes());
         let Some(i) = index else {
             return Err(CaseError::fail(
                 "sub: each of n0..n5 once",
