@@ -238,7 +238,7 @@ fn the_catalogue_is_green_on_mosquitto_with_its_profile() {
     let mut received = 0;
     for c in cases {
         // A skip says why (e.g. Mosquitto has no SCRAM, and its WebSocket listener is not
-        // used: it binds to all interfaces, see scripts/mosquitto-run.sh).
+        // used: it binds to all interfaces, see scripts/brokers/mosquitto.sh).
         let skipped =
             c["outcome"] == "skip" && c["message"].as_str().is_some_and(|m| !m.is_empty());
         assert!(

@@ -2,6 +2,9 @@
 # Eclipse Mosquitto 2.0.11 from Debian's package `mosquitto` (MQTT 3.1.1 and 5.0).
 # An anonymous listener and a password listener (for the authentication cases), both on
 # 127.0.0.1. See scripts/brokers/lib.sh for the interface.
+# No WebSocket listener: Debian's Mosquitto 2.0.11 (libwebsockets) binds its websockets listener
+# to ALL interfaces even when the configuration says `listener PORT 127.0.0.1` (seen with
+# `ss -ltn`: `*:PORT`), and runs must stay on loopback, so the websocket cases skip here.
 # Install time measured here: ~20 s (apt-get update + install).
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
