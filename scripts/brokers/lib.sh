@@ -19,6 +19,8 @@
 #   AUTH_TARGET=...    optional: a listener that requires MQTT_USERNAME/MQTT_PASSWORD
 #   WS_TARGET=...      optional: a WebSocket listener
 #   MQTT_USERNAME=... MQTT_PASSWORD=...   optional credentials sent by every client (and to AUTH_TARGET)
+#   JOBS=N             optional: run at most N cases at a time (touchstone run --jobs N), for a
+#                      broker that breaks under concurrent clients (amqtt)
 set -euo pipefail
 
 BROKERS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

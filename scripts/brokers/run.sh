@@ -45,6 +45,7 @@ run() { # run PROTOCOL TARGET OUTPUT
     --broker-name "$NAME" --broker-version "${VERSION:-}")
   [ -n "${AUTH_TARGET:-}" ] && args+=(--auth-target "$AUTH_TARGET")
   [ -n "${WS_TARGET:-}" ] && args+=(--ws-target "$WS_TARGET")
+  [ -n "${JOBS:-}" ] && args+=(--jobs "$JOBS")
   echo "touchstone run ${args[*]}" >&2
   TOUCHSTONE_USERNAME="${MQTT_USERNAME:-}" TOUCHSTONE_PASSWORD="${MQTT_PASSWORD:-}" \
     timeout 900 ./target/release/touchstone run "${args[@]}" || status=$?
