@@ -103,12 +103,26 @@ async fn finds(name: &str, faults: Faults, oracle: Oracle, protocols: &[Protocol
     }
     faulty.shutdown().await;
 
-    // The reproducer reproduces on a fresh faulty broker ...
-    let faulty = broker(faults).await;
-    let (code, out) = replay(&file, Some(port(&faulty))).await;
-    assert_eq!(code, 1, "{name}: replay against the faulty broker:\n{out}");
-    assert!(out.contains("REPRODUCES"), "{out}");
-    faulty.shutdown().await;
+    // The reproducer reproduces on a fresh faulty broker ... (up to three tries: after a
+    // fixed-header error the `accept_malformed` fault drops everything buffered, so whether the
+    // PINGREQ probe survives depends on how the bytes were split into reads, seen once in CI on
+    // a loaded machine).
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        let faulty = broker(faults).await;
+        let (code, out) = replay(&file, Some(port(&faulty))).await;
+        faulty.shutdown().await;
+        if code == 1 {
+            assert!(out.contains("REPRODUCES"), "{out}");
+            tries.clear();
+            break;
+        }
+        tries.push((code, out));
+    }
+    assert!(
+        tries.is_empty(),
+        "{name}: replay against the faulty broker never reproduced: {tries:#?}"
+    );
     // ... and not on the correct one (the embedded default target).
     let (code, out) = replay(&file, None).await;
     assert_eq!(code, 0, "{name}: replay against the correct broker:\n{out}");

@@ -528,6 +528,9 @@ async fn failed_puback(t: &mut Test) -> Verdict {
     sub.send(Packet::PubAck(ack)).await?;
     sub.expect(publish(&topic).qos(Q1).payload("pending"))
         .await?;
+    // PINGRESP: the server has read the refusal, which comes before the PINGREQ (else the new
+    // connection's CONNECT could overtake it in a server handling connections concurrently).
+    sub.ping().await?;
     sub.disconnect().await?;
 
     let mut sub = sub.reconnect().send_connect().await?;
