@@ -35,7 +35,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # apt_install PACKAGE...: install Debian packages if any is missing (apt-get update first).
 apt_install() {
   local missing=()
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  # `dpkg -s` also succeeds for a removed package whose configuration files remain.
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing Debian packages: ${missing[*]}" >&2
   # Wait for the dpkg lock instead of failing when another apt-get runs at the same time.
