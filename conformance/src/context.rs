@@ -270,6 +270,12 @@ impl Test {
         format!("{}/{suffix}", self.shared.prefix())
     }
 
+    /// A ShareName for this case's shared subscriptions, unique to the case and the run (a
+    /// broker that keys groups by ShareName alone would otherwise mix concurrent cases).
+    pub fn share_name(&self) -> String {
+        self.shared.client_id("share-group")
+    }
+
     /// The prefix of every topic of this case (no trailing `/`).
     pub fn prefix(&self) -> String {
         self.shared.prefix()

@@ -18,11 +18,21 @@
 //! evidence = "CONNACK 20 02 00 02"
 //! reference = "https://example.invalid/issue/1"
 //!
+//! [[knock-on]]                 # a case that fails only because of a deviation or finding above
+//! case = "flows.server-packet-ids-unique-in-flight"
+//! protocol = "all"
+//! cause = "qos.delivery-at-lower-of-published-and-granted"   # a deviation's case, or
+//!                              # a finding's reproducer path
+//! failure = "at AtLeastOnce"   # text the failure must contain (else it stays a failure)
+//! reason = "the QoS 1 message arrives at QoS 2, as in the deviation; the packet ids are right"
+//! evidence = "PUBLISH q2 id=1 payload=\"n0\""
+//!
 //! [[finding]]                  # a bug of the broker that crashes or hangs it
 //! summary = "crashes on a SUBSCRIBE with 70000 topic filters"
 //! statement = "5.0 MQTT-3.8.3-2"   # optional
 //! reproducer = "profiles/findings/example-subscribe-crash.txt"
 //! protocol = "5"               # 3.1.1, 5 or all
+//! skip_cases = ["subscribe.many-filters"]   # optional: cases that trigger it, not run
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -50,6 +60,19 @@ struct ProfileFile {
     deviation: Vec<DeviationFile>,
     #[serde(default)]
     finding: Vec<FindingFile>,
+    #[serde(default, rename = "knock-on")]
+    knock_on: Vec<KnockOnFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnockOnFile {
+    case: String,
+    protocol: String,
+    cause: String,
+    failure: String,
+    reason: String,
+    evidence: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +82,8 @@ struct FindingFile {
     statement: Option<String>,
     reproducer: String,
     protocol: String,
+    #[serde(default)]
+    skip_cases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -94,6 +119,27 @@ pub struct Deviation {
     pub evidence: String,
     /// Where it is documented (issue, changelog, mailing list).
     pub reference: Option<String>,
+    /// For a knock-on: the deviation (its case id) or finding (its reproducer) that makes this
+    /// case fail, though the case does not check the statement broken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// For a knock-on: text the failure must contain to be the expected one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_contains: Option<String>,
+}
+
+impl Deviation {
+    /// Whether `failure` is the one this deviation expects: any failure for a deviation of the
+    /// case's own statement; for a knock-on, one whose text contains the knock-on's `failure`.
+    pub fn expects(&self, failure: Option<&crate::case::Failure>) -> bool {
+        match (&self.failure_contains, failure) {
+            (None, _) => true,
+            (Some(text), Some(f)) => {
+                f.expected.contains(text.as_str()) || f.got.contains(text.as_str())
+            }
+            (Some(_), None) => false,
+        }
+    }
 }
 
 /// A bug of the target found while testing it that crashes or hangs it (not a deviation a
@@ -108,6 +154,10 @@ pub struct Finding {
     pub reproducer: String,
     /// `3.1.1`, `5` or `all`.
     pub protocol: String,
+    /// Cases not run (for `protocol`) because they trigger it and would take the target down
+    /// for the rest of the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skip_cases: Vec<String>,
 }
 
 fn ser_protocol<S: serde::Serializer>(p: &Protocol, s: S) -> Result<S::Ok, S::Error> {
@@ -286,6 +336,8 @@ impl Profile {
                     reason: d.reason.trim().to_string(),
                     evidence: d.evidence.trim().to_string(),
                     reference: d.reference.clone(),
+                    cause: None,
+                    failure_contains: None,
                 });
             }
         }
@@ -337,12 +389,105 @@ impl Profile {
                     "{at}: reproducer `{reproducer}` must be a path inside the repository, relative to its root"
                 ));
             }
+            for case in &f.skip_cases {
+                if !catalogue.iter().any(|c| c.id == case) {
+                    return Err(format!(
+                        "{at}: skip_cases: no such case `{case}`; run `touchstone list` for the case ids"
+                    ));
+                }
+            }
             findings.push(Finding {
                 summary: f.summary.trim().to_string(),
                 statement,
                 reproducer: reproducer.to_string(),
                 protocol: protocol.to_string(),
+                skip_cases: f.skip_cases.clone(),
             });
+        }
+        for (i, k) in file.knock_on.iter().enumerate() {
+            let at = format!("[[knock-on]] #{} (case `{}`)", i + 1, k.case);
+            let Some(case) = catalogue.iter().find(|c| c.id == k.case) else {
+                return Err(format!(
+                    "{at}: no such case; run `touchstone list` for the case ids"
+                ));
+            };
+            let protocols: Vec<Protocol> = match k.protocol.trim() {
+                "all" => case.protocols.to_vec(),
+                other => match other.parse::<Protocol>() {
+                    Ok(p @ (Protocol::V3_1_1 | Protocol::V5)) => vec![p],
+                    _ => {
+                        return Err(format!(
+                            "{at}: protocol `{}` is not 3.1.1, 5 or all",
+                            k.protocol
+                        ))
+                    }
+                },
+            };
+            for (field, value) in [
+                ("cause", &k.cause),
+                ("failure", &k.failure),
+                ("reason", &k.reason),
+                ("evidence", &k.evidence),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(format!(
+                        "{at}: `{field}` is empty; name the cause, the failure text it produces, why, and what the broker sent"
+                    ));
+                }
+            }
+            let cause = k.cause.trim();
+            for p in protocols {
+                if !case.runs_for(p) {
+                    return Err(format!("{at}: the case does not run for MQTT {p}"));
+                }
+                // The cause: a deviation of another case for the same version, or a finding
+                // of this version that names the statement it breaks.
+                let statement = if let Some(d) = deviations
+                    .iter()
+                    .find(|d: &&Deviation| d.case == cause && d.protocol == p && d.cause.is_none())
+                {
+                    d.statement
+                } else if findings.iter().any(|f: &Finding| f.reproducer == cause) {
+                    // Several findings may share a reproducer: the one that names a statement
+                    // of this version.
+                    match findings.iter().find_map(|f| {
+                        f.statement.filter(|s| {
+                            f.reproducer == cause
+                                && (f.protocol == "all" || f.protocol == p.as_str())
+                                && s.version == p.spec()
+                        })
+                    }) {
+                        Some(s) => s,
+                        None => {
+                            return Err(format!(
+                                "{at}: no finding with reproducer `{cause}` names an MQTT {p} statement; a knock-on needs the statement its cause breaks"
+                            ))
+                        }
+                    }
+                } else {
+                    return Err(format!(
+                        "{at}: cause `{cause}` is neither a [[deviation]] case of this profile for MQTT {p} nor the reproducer of one of its [[finding]]s"
+                    ));
+                };
+                if deviations
+                    .iter()
+                    .any(|x| x.case == k.case && x.protocol == p)
+                {
+                    return Err(format!(
+                        "{at}: the case already has a deviation for MQTT {p}"
+                    ));
+                }
+                deviations.push(Deviation {
+                    case: k.case.clone(),
+                    protocol: p,
+                    statement,
+                    reason: format!("knock-on of {cause}: {}", k.reason.trim()),
+                    evidence: k.evidence.trim().to_string(),
+                    reference: None,
+                    cause: Some(cause.to_string()),
+                    failure_contains: Some(k.failure.trim().to_string()),
+                });
+            }
         }
         Ok(Profile {
             findings,
@@ -363,6 +508,14 @@ impl Profile {
         self.deviations
             .iter()
             .find(|d| d.case == case && d.protocol == protocol)
+    }
+
+    /// The finding that `case` triggers for `protocol`, if the profile says not to run it.
+    pub fn crashing_finding(&self, case: &str, protocol: Protocol) -> Option<&Finding> {
+        self.findings.iter().find(|f| {
+            (f.protocol == "all" || f.protocol == protocol.as_str())
+                && f.skip_cases.iter().any(|c| c == case)
+        })
     }
 
     /// The capability statements for `protocol` (both-version ones first, then the version's).
@@ -417,6 +570,119 @@ evidence = "PUBLISH retain=1 payload=\"v\" after the clear"
             .is_none());
     }
 
+    const KNOCK_BASE: &str = r#"
+[[deviation]]
+case = "retain.clear-with-empty-payload"
+protocol = "5"
+statement = "5.0 MQTT-3.3.1-6"
+reason = "keeps the retained message"
+evidence = "PUBLISH retain=1"
+[[finding]]
+summary = "stray byte"
+statement = "5.0 MQTT-3.14.4-1"
+reproducer = "findings/x.md"
+protocol = "5"
+"#;
+
+    #[test]
+    fn knock_ons_take_the_statement_of_their_cause() {
+        let text = KNOCK_BASE.to_string()
+            + r#"
+[[knock-on]]
+case = "flows.server-packet-ids-unique-in-flight"
+protocol = "5"
+cause = "retain.clear-with-empty-payload"
+failure = "at AtLeastOnce"
+reason = "r"
+evidence = "e"
+[[knock-on]]
+case = "aliases.client-alias-above-maximum"
+protocol = "5"
+cause = "findings/x.md"
+failure = "packet type 0 is reserved"
+reason = "r"
+evidence = "e"
+"#;
+        let p = parse(&text).unwrap();
+        let k = p
+            .deviation("flows.server-packet-ids-unique-in-flight", Protocol::V5)
+            .unwrap();
+        assert_eq!(k.statement.to_string(), "5.0 MQTT-3.3.1-6");
+        assert_eq!(k.cause.as_deref(), Some("retain.clear-with-empty-payload"));
+        assert!(k
+            .reason
+            .starts_with("knock-on of retain.clear-with-empty-payload: "));
+        let f = |got: &str| crate::case::Failure {
+            expected: "\"n0\" at AtLeastOnce".into(),
+            got: got.into(),
+            statements: Vec::new(),
+        };
+        assert!(k.expects(Some(&f("PUBLISH q2"))));
+        let other = crate::case::Failure {
+            expected: "something else".into(),
+            got: "nothing".into(),
+            statements: Vec::new(),
+        };
+        assert!(
+            !k.expects(Some(&other)),
+            "a knock-on expects only its failure"
+        );
+        let k = p
+            .deviation("aliases.client-alias-above-maximum", Protocol::V5)
+            .unwrap();
+        assert_eq!(k.statement.to_string(), "5.0 MQTT-3.14.4-1");
+    }
+
+    #[test]
+    fn bad_knock_ons_say_why() {
+        let k = |case: &str, protocol: &str, cause: &str, failure: &str| {
+            format!(
+                "{KNOCK_BASE}[[knock-on]]\ncase = \"{case}\"\nprotocol = \"{protocol}\"\ncause = \"{cause}\"\nfailure = \"{failure}\"\nreason = \"r\"\nevidence = \"e\""
+            )
+        };
+        for (text, want) in [
+            (k("flows.nope", "5", "findings/x.md", "f"), "no such case"),
+            (
+                k("aliases.client-alias-above-maximum", "5", "qos.nope", "f"),
+                "neither a [[deviation]]",
+            ),
+            (
+                k(
+                    "aliases.client-alias-above-maximum",
+                    "5",
+                    "findings/x.md",
+                    " ",
+                ),
+                "`failure` is empty",
+            ),
+            (
+                k(
+                    "flows.server-packet-ids-unique-in-flight",
+                    "3.1.1",
+                    "findings/x.md",
+                    "f",
+                ),
+                "names an MQTT 3.1.1 statement",
+            ),
+            (
+                k("retain.clear-with-empty-payload", "5", "findings/x.md", "f"),
+                "already has a deviation",
+            ),
+            (
+                k(
+                    "aliases.client-alias-above-maximum",
+                    "6",
+                    "findings/x.md",
+                    "f",
+                ),
+                "protocol `6`",
+            ),
+        ] {
+            let e = parse(&text).unwrap_err();
+            assert!(e.contains(want), "{want:?} not in {e:?}");
+        }
+    }
+
     #[test]
     fn bad_profiles_say_why() {
         let cases = [
@@ -462,6 +728,22 @@ evidence = "PUBLISH retain=1 payload=\"v\" after the clear"
         )
         .unwrap();
         assert_eq!(p.findings.len(), 2);
+        assert!(p
+            .crashing_finding("retain.clear-with-empty-payload", Protocol::V5)
+            .is_none());
+        let p2 = parse(
+            "[[finding]]\nsummary = \"s\"\nreproducer = \"r\"\nprotocol = \"5\"\nskip_cases = [\"retain.clear-with-empty-payload\"]",
+        )
+        .unwrap();
+        assert!(p2
+            .crashing_finding("retain.clear-with-empty-payload", Protocol::V5)
+            .is_some());
+        assert!(p2
+            .crashing_finding("retain.clear-with-empty-payload", Protocol::V3_1_1)
+            .is_none());
+        assert!(parse("[[finding]]\nsummary = \"s\"\nreproducer = \"r\"\nprotocol = \"5\"\nskip_cases = [\"retain.nope\"]")
+            .unwrap_err()
+            .contains("no such case `retain.nope`"));
         assert_eq!(p.findings[0].summary, "hangs");
         assert_eq!(p.findings[0].protocol, "5");
         assert_eq!(

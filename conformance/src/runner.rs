@@ -213,10 +213,23 @@ pub async fn run(config: RunConfig, catalogue: &[Case], progress: Arc<dyn Progre
         let run = run.clone();
         let semaphore = semaphore.clone();
         let deviation = config.profile.deviation(case.id, protocol).cloned();
+        let crashes = config
+            .profile
+            .crashing_finding(case.id, protocol)
+            .map(|f| {
+                format!(
+                    "not run: the profile says this case triggers a finding that takes the target down ({}; {})",
+                    f.summary, f.reproducer
+                )
+            });
         let deadline = config.case_deadline;
         let progress = progress.clone();
         handles.push(tokio::spawn(async move {
             let _permit = semaphore.acquire_owned().await;
+            let caps = match crashes {
+                Some(why) => Caps::NotRun(why),
+                None => Caps::Discovered(caps),
+            };
             let result = run_case(run, case, index, protocol, caps, deadline, deviation).await;
             progress.finished(&result);
             (order, result)
@@ -266,20 +279,28 @@ pub async fn run(config: RunConfig, catalogue: &[Case], progress: Arc<dyn Progre
     }
 }
 
+/// What a case runs with: the target's capabilities (or why they are unknown), or the reason
+/// the profile gives not to run it.
+enum Caps {
+    Discovered(Result<Capabilities, String>),
+    NotRun(String),
+}
+
 async fn run_case(
     run: Arc<RunContext>,
     case: Case,
     index: usize,
     protocol: Protocol,
-    caps: Result<Capabilities, String>,
+    caps: Caps,
     deadline: Duration,
     deviation: Option<crate::profile::Deviation>,
 ) -> CaseResult {
     let started = Instant::now();
     let shared = Arc::new(CaseShared::new(run, protocol, case.id, index));
     let verdict: Result<(), CaseError> = match caps {
-        Err(e) => Err(CaseError::Error(e)),
-        Ok(caps) => match case.requires.iter().find_map(|c| caps.missing(*c)) {
+        Caps::NotRun(why) => Err(CaseError::Skip(why)),
+        Caps::Discovered(Err(e)) => Err(CaseError::Error(e)),
+        Caps::Discovered(Ok(caps)) => match case.requires.iter().find_map(|c| caps.missing(*c)) {
             Some(reason) => Err(CaseError::Skip(reason)),
             None => {
                 let task_shared = shared.clone();
@@ -342,7 +363,14 @@ async fn run_case(
     };
     if let Some(d) = &deviation {
         match outcome {
-            Outcome::Fail => outcome = Outcome::ExpectedFail,
+            Outcome::Fail if d.expects(failure.as_ref()) => outcome = Outcome::ExpectedFail,
+            Outcome::Fail => {
+                message = Some(format!(
+                    "the profile attributes failures of this case to {} when they contain `{}`; this one does not",
+                    d.cause.as_deref().unwrap_or("a deviation"),
+                    d.failure_contains.as_deref().unwrap_or_default()
+                ))
+            }
             Outcome::Pass => {
                 outcome = Outcome::UnexpectedPass;
                 message = Some(format!(

@@ -30,6 +30,7 @@ const FAILED_PUBACK: &str = "flows.failed-puback-not-redelivered";
 const OVERLAP: &str = "flows.overlapping-subscriptions-highest-qos";
 const INFLIGHT_NOT_EXPIRED: &str = "flows.qos2-in-flight-not-expired";
 const COMPLETES_EXPIRED: &str = "flows.qos2-handshake-completed-after-expiry";
+const PUBREL_UNKNOWN: &str = "flows.pubrel-unknown-id-answered";
 const RH1: &str = "retain-handling.rh1-only-for-new-subscription";
 const RH2: &str = "retain-handling.rh2-sends-none";
 const RAP: &str = "retain-handling.rap-forwards-publisher-retain";
@@ -48,6 +49,7 @@ const ALL: &[&str] = &[
     OVERLAP,
     INFLIGHT_NOT_EXPIRED,
     COMPLETES_EXPIRED,
+    PUBREL_UNKNOWN,
     RH1,
     RH2,
     RAP,
@@ -78,7 +80,7 @@ async fn without_faults_the_cases_pass() {
     for r in &results {
         assert_eq!(r.outcome, Outcome::Pass, "{}", show(r));
     }
-    assert_eq!(results.len(), 24, "every case ran for its versions");
+    assert_eq!(results.len(), 25, "every case ran for its versions");
     b.shutdown().await;
 }
 
@@ -248,6 +250,18 @@ async fn copying_the_incoming_dup_fails() {
     let results = run_cases(p.port, &[DUP_NOT_COPIED], None).await;
     assert_fails(&results, DUP_NOT_COPIED, V3, "MQTT-3.3.1-3");
     assert_fails(&results, DUP_NOT_COPIED, V5, "MQTT-3.3.1-3");
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_on_an_unknown_pubrel_fails_mqtt_4_3_3_11() {
+    let b = broker().await;
+    b.set_faults(Faults {
+        close_on_unknown_pubrel: true,
+        ..Faults::default()
+    });
+    let results = run_cases(port(&b), &[PUBREL_UNKNOWN], None).await;
+    assert_fails(&results, PUBREL_UNKNOWN, V5, "MQTT-4.3.3-11");
     b.shutdown().await;
 }
 

@@ -126,6 +126,10 @@ pub struct Faults {
     /// fixed-header flags are 0010 instead of 0000 (breaks 3.1.1 [MQTT-2.2.2-1], 5.0
     /// [MQTT-2.1.3-1]). For the live fuzzer's invalid-packet oracle.
     pub bad_suback_flags: bool,
+    /// A PUBREL for a packet id the session does not hold closes the connection (5.0 with
+    /// DISCONNECT 0x82) instead of being answered with PUBCOMP (breaks 3.1.1 [MQTT-4.3.3-2]
+    /// as to the PUBCOMP, 5.0 [MQTT-4.3.3-11]).
+    pub close_on_unknown_pubrel: bool,
 }
 
 impl Faults {

@@ -18,7 +18,39 @@ pub(crate) const CASES: &[Case] = &[
     OVERLAP,
     INFLIGHT_NOT_EXPIRED,
     COMPLETES_EXPIRED,
+    PUBREL_UNKNOWN,
 ];
+
+/// A PUBREL for a packet id the server holds nothing for is still answered.
+///
+/// ```text
+/// c -> PUBREL id=4242 (no QoS 2 PUBLISH was sent with it)
+/// c <- PUBCOMP id=4242 (0x92 Packet Identifier not found is the likely code; any is accepted)
+/// ```
+const PUBREL_UNKNOWN: Case = Case {
+    id: "flows.pubrel-unknown-id-answered",
+    title: "A PUBREL for a packet id the server does not hold is answered with PUBCOMP",
+    protocols: V5,
+    statements: &[v5("MQTT-4.3.3-11")],
+    requires: &[Qos2],
+    body: |t| Box::pin(pubrel_unknown(t)),
+};
+
+async fn pubrel_unknown(t: &mut Test) -> Verdict {
+    let mut c = t.client("c").connect().await?;
+    let unknown = PacketId::new(4242).unwrap_or(PacketId::MIN);
+    c.send(Packet::PubRel(touchstone_codec::PubRel::new(unknown)))
+        .await?;
+    let comp = c
+        .expect(pubcomp(unknown))
+        .because(&[v5("MQTT-4.3.3-11")])
+        .await?;
+    t.observe(format!(
+        "PUBCOMP with reason code {:#04x}",
+        comp.reason_code.0
+    ));
+    c.disconnect().await
+}
 
 /// The packet id of a PUBLISH the server sent at QoS 1 or 2.
 fn pid(m: &Publish) -> Result<PacketId, CaseError> {

@@ -47,6 +47,10 @@ async fn all_fit_until_closed(t: &Test, c: &mut Client, max: u32, cite: &[Statem
     }
 }
 
+fn is_accepting(p: &Packet) -> bool {
+    matches!(p, Packet::ConnAck(a) if a.reason_code.is_success())
+}
+
 /// CONNACK, refusing and accepting, fits the client's Maximum Packet Size.
 const CONNACK: Case = Case {
     id: "reason-strings.connack-fits-maximum-packet-size",
@@ -65,7 +69,20 @@ async fn connack_fits(t: &mut Test) -> Verdict {
         .properties(|p| p.authentication_method = Some("touchstone-no-such-method".into()))
         .send_connect()
         .await?;
-    all_fit_until_closed(t, &mut c, 32, &cite).await?;
+    loop {
+        match c.next_packet(t.timeout()).await? {
+            Some(p @ Packet::ConnAck(_)) if is_accepting(&p) => {
+                // The server accepted the unknown method (auth.unsupported-method-refused
+                // judges that): the CONNACK must fit all the same; nothing more to see here.
+                fits(t, &p, 32, &cite)?;
+                t.observe("the server accepted a CONNECT with an unknown Authentication Method, so no refusal was seen");
+                c.disconnect().await?;
+                break;
+            }
+            Some(p) => fits(t, &p, 32, &cite)?,
+            None => break,
+        }
+    }
     // An acceptance.
     let mut c = small(t, "accepted", SMALL).send_connect().await?;
     let ack = c.expect(connack().accepted()).await?;
@@ -115,9 +132,14 @@ async fn publish_acks_fit(t: &mut Test) -> Verdict {
     fits(t, &Packet::PubComp(comp), SMALL, &pubcomp_cite)?;
     // PUBREL for an identifier the server does not hold: PUBCOMP 0x92 (Packet Identifier not
     // found) is likely.
+    // (flows.pubrel-unknown-id-answered judges a server that closes the connection instead.)
     let unknown = PacketId::new(4242).unwrap_or(PacketId::MIN);
     c.send(Packet::PubRel(touchstone_codec::PubRel::new(unknown)))
         .await?;
+    if !c.arrives(&pubcomp(unknown), t.timeout()).await? && c.is_closed() {
+        t.observe("the server closed the connection on a PUBREL for an unknown packet id, so no PUBCOMP 0x92 was seen");
+        return Ok(());
+    }
     let comp = c.expect(pubcomp(unknown)).await?;
     fits(t, &Packet::PubComp(comp), SMALL, &pubcomp_cite)?;
     // The server's PUBREL: a QoS 2 message to the client itself.

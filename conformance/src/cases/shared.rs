@@ -16,7 +16,7 @@ const NO_LOCAL: Case = Case {
 };
 
 async fn no_local(t: &mut Test) -> Verdict {
-    let filter = format!("$share/g/{}", t.topic("n"));
+    let filter = format!("$share/{}/{}", t.share_name(), t.topic("n"));
     let mut c = t.client("c").connect().await?;
     // SUBSCRIBE, packet id 1, no properties, options: No Local, QoS 0.
     c.send_raw(
@@ -48,7 +48,7 @@ const GRANTED_QOS: Case = Case {
 async fn granted_qos(t: &mut Test) -> Verdict {
     let topic = t.topic("q");
     let mut s = t.client("member").connect().await?;
-    s.subscribe(&format!("$share/g/{topic}"), Q0)
+    s.subscribe(&format!("$share/{}/{topic}", t.share_name()), Q0)
         .granted()
         .await?;
     let mut publ = t.client("pub").connect().await?;
@@ -73,7 +73,7 @@ const QOS2_RESUMED: Case = Case {
 
 async fn qos2_resumed(t: &mut Test) -> Verdict {
     let topic = t.topic("r");
-    let filter = format!("$share/g/{topic}");
+    let filter = format!("$share/{}/{topic}", t.share_name());
     let mut a = t.client("a").persistent_session().connect().await?;
     let granted = a.subscribe(&filter, Q2).granted().await?;
     need_granted(&granted, Q2)?;

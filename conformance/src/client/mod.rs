@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::time::Instant;
 use touchstone_codec::properties::{ConnectProperties, WillProperties};
 use touchstone_codec::{
@@ -225,6 +225,8 @@ impl ClientBuilder {
             broken: None,
             next_packet_id: 0,
             connack: None,
+            skip_invalid_except: None,
+            last_invalid: None,
         })
     }
 
@@ -278,6 +280,11 @@ pub struct Client {
     broken: Option<Failure>,
     next_packet_id: u16,
     connack: Option<ConnAck>,
+    /// Invalid packets that are not PUBLISHes under this prefix are skipped (see
+    /// [`Client::skip_invalid_packets_except_under`]).
+    skip_invalid_except: Option<String>,
+    /// The last whole frame the codec rejected.
+    last_invalid: Option<Bytes>,
 }
 
 impl std::fmt::Debug for Client {
@@ -290,6 +297,19 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
+    /// From now on, skips (and notes in the transcript) whole packets the strict codec rejects,
+    /// unless they are PUBLISHes whose Topic Name starts with `prefix`. Only for a client that
+    /// subscribes to `#` for a rule about other topics: it receives every other case's traffic,
+    /// including invalid packets a lenient server forwards, which the cases that sent them judge.
+    pub fn skip_invalid_packets_except_under(&mut self, prefix: &str) {
+        self.skip_invalid_except = Some(prefix.to_string());
+    }
+
+    /// Whether the connection is known to be closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_some()
+    }
+
     /// The name in the transcript (`a`, `a#2` for the second connection).
     pub fn label(&self) -> &str {
         &self.label
@@ -394,6 +414,49 @@ impl Client {
 
     /// Decodes the next whole packet from the buffer, if there is one.
     fn try_decode(&mut self) -> Result<Option<Packet>, CaseError> {
+        loop {
+            match self.try_decode_one() {
+                Err(CaseError::Fail(_)) if self.skippable() => {
+                    // The whole frame was invalid and not ours: it is noted; go on.
+                    self.broken = None;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Whether the invalid frame just taken off the buffer may be skipped: the client skips
+    /// invalid packets and the frame (kept in `last_invalid`) is not a PUBLISH under its prefix.
+    fn skippable(&mut self) -> bool {
+        let (Some(prefix), Some(raw)) = (&self.skip_invalid_except, self.last_invalid.take())
+        else {
+            return false;
+        };
+        let publish_under = raw.first().is_some_and(|b| b >> 4 == 3) && {
+            // Past the fixed header (1 byte and a Remaining Length of 1 to 4 bytes).
+            let header = 1
+                + raw
+                    .iter()
+                    .skip(1)
+                    .take(4)
+                    .take_while(|b| **b & 0x80 != 0)
+                    .count()
+                + 1;
+            raw.get(header + 2..)
+                .is_some_and(|topic| topic.starts_with(prefix.as_bytes()))
+        };
+        if publish_under {
+            return false;
+        }
+        self.shared.transcript.event(
+            &self.label,
+            "the invalid packet above is skipped: this client receives other cases' traffic, judged by the cases that sent it".to_string(),
+        );
+        true
+    }
+
+    /// [`Client::try_decode`] for one packet.
+    fn try_decode_one(&mut self) -> Result<Option<Packet>, CaseError> {
         if self.buf.is_empty() {
             return Ok(None);
         }
@@ -409,6 +472,7 @@ impl Client {
             return Ok(None);
         }
         let raw = Bytes::copy_from_slice(&self.buf[..len]);
+        let before = self.buf.len();
         match self.decoder.decode(&mut self.buf) {
             Ok(Some(p)) => {
                 self.shared.transcript.push(
@@ -421,7 +485,15 @@ impl Client {
                 Ok(Some(p))
             }
             Ok(None) => Ok(None),
-            Err(e) => Err(self.undecodable(raw, e)),
+            Err(e) => {
+                // The decoder may or may not have taken the frame off the buffer: take exactly
+                // this frame, so that what follows can still be read.
+                if self.buf.len() == before {
+                    self.buf.advance(len);
+                }
+                self.last_invalid = Some(raw.clone());
+                Err(self.undecodable(raw, e))
+            }
         }
     }
 

@@ -196,6 +196,11 @@ impl Broker {
         let Some(pid) = PacketId::new(pid) else {
             return;
         };
+        if !known && self.config.faults.close_on_unknown_pubrel {
+            self.protocol_error(id, ReasonCode::PROTOCOL_ERROR, "fault: unknown PUBREL");
+            return;
+        }
+        // 3.1.1 [MQTT-4.3.3-2], 5.0 [MQTT-4.3.3-11]: PUBCOMP, known id or not.
         let mut comp = PubComp::new(self.ack_id(pid));
         if !known && v5 {
             comp.reason_code = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
