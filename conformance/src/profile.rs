@@ -26,6 +26,7 @@
 //! failure = "at AtLeastOnce"   # text the failure must contain (else it stays a failure)
 //! reason = "the QoS 1 message arrives at QoS 2, as in the deviation; the packet ids are right"
 //! evidence = "PUBLISH q2 id=1 payload=\"n0\""
+//! intermittent = false         # true: the cause depends on timing, so a pass stays a pass
 //!
 //! [[finding]]                  # a bug of the broker that crashes or hangs it
 //! summary = "crashes on a SUBSCRIBE with 70000 topic filters"
@@ -73,6 +74,8 @@ struct KnockOnFile {
     failure: String,
     reason: String,
     evidence: String,
+    #[serde(default)]
+    intermittent: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +129,9 @@ pub struct Deviation {
     /// For a knock-on: text the failure must contain to be the expected one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_contains: Option<String>,
+    /// For a knock-on whose cause depends on timing: a pass is a pass, not an unexpected one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub intermittent: bool,
 }
 
 impl Deviation {
@@ -338,6 +344,7 @@ impl Profile {
                     reference: d.reference.clone(),
                     cause: None,
                     failure_contains: None,
+                    intermittent: false,
                 });
             }
         }
@@ -486,6 +493,7 @@ impl Profile {
                     reference: None,
                     cause: Some(cause.to_string()),
                     failure_contains: Some(k.failure.trim().to_string()),
+                    intermittent: k.intermittent,
                 });
             }
         }
@@ -602,6 +610,7 @@ cause = "findings/x.md"
 failure = "packet type 0 is reserved"
 reason = "r"
 evidence = "e"
+intermittent = true
 "#;
         let p = parse(&text).unwrap();
         let k = p
@@ -631,6 +640,12 @@ evidence = "e"
             .deviation("aliases.client-alias-above-maximum", Protocol::V5)
             .unwrap();
         assert_eq!(k.statement.to_string(), "5.0 MQTT-3.14.4-1");
+        assert!(k.intermittent);
+        assert!(
+            !p.deviation("flows.server-packet-ids-unique-in-flight", Protocol::V5)
+                .unwrap()
+                .intermittent
+        );
     }
 
     #[test]

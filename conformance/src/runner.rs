@@ -371,6 +371,10 @@ async fn run_case(
                     d.failure_contains.as_deref().unwrap_or_default()
                 ))
             }
+            Outcome::Pass if d.intermittent => observations.push(format!(
+                "the knock-on of {} the profile expects did not happen in this run",
+                d.cause.as_deref().unwrap_or("a deviation")
+            )),
             Outcome::Pass => {
                 outcome = Outcome::UnexpectedPass;
                 message = Some(format!(
