@@ -50,9 +50,10 @@ mod writer;
 pub use decoder::{decode_slice, peek_protocol, Decoder, FixedHeader, MAX_PACKET_SIZE};
 pub use error::{DecodeError, DecodeErrorInfo, EncodeError, ErrorKind};
 pub use packet::{
-    Auth, ConnAck, Connect, Disconnect, Packet, PacketId, PacketType, PubAck, PubComp, PubRec,
-    PubRel, Publish, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions,
-    UnsubAck, Unsubscribe, Will,
+    Auth, ConnAck, Connect, ConnectRef, Disconnect, FiltersIter, FiltersRef, Packet, PacketId,
+    PacketRef, PacketType, PubAck, PubComp, PubRec, PubRel, Publish, PublishRef, RetainHandling,
+    SubAck, Subscribe, SubscribeRef, Subscription, SubscriptionOptions, SubscriptionsIter,
+    SubscriptionsRef, UnsubAck, Unsubscribe, UnsubscribeRef, Will, WillRef,
 };
 pub use properties::{PayloadFormat, UserProperties};
 pub use protocol::{Protocol, SpecVersion, Statement, UnknownProtocol};

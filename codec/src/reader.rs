@@ -8,27 +8,42 @@ use crate::small::SmallBytes;
 use crate::str::Str;
 use crate::varint::{read_varint, Varint};
 
-/// Reads the fields of the whole packet at the front of a `BytesMut` (fixed header included, so
-/// positions are offsets from the first byte of the packet).
+/// The start and end of a field, as offsets from the first byte of its packet.
+pub(crate) type Span = (usize, usize);
+
+/// Reads the fields of the whole packet at the front of a `BytesMut`, or of a borrowed slice
+/// (fixed header included, so positions are offsets from the first byte of the packet).
 ///
-/// The packet is split off the buffer as a shared [`Bytes`] only when a field must share it (a
-/// payload, a long string or binary field); packets that need no such field are read in place
-/// and then skipped, without any reference-count operation. When the reader is dropped, the
-/// packet has left the buffer, whether decoding succeeded or not.
+/// From a `BytesMut`, the packet is split off the buffer as a shared [`Bytes`] only when a field
+/// must share it (a payload, a long string or binary field); packets that need no such field are
+/// read in place and then skipped, without any reference-count operation. When the reader is
+/// dropped, the packet has left the buffer, whether decoding succeeded or not. From a slice, a
+/// field that must be shared copies the packet once.
 pub(crate) struct Reader<'a> {
-    src: &'a mut BytesMut,
+    src: Src<'a>,
     len: usize,
-    frame: Option<Bytes>,
     pos: usize,
     done: bool,
     pub(crate) protocol: Protocol,
 }
 
+/// Where a [`Reader`]'s packet lives.
+enum Src<'a> {
+    /// At the front of a buffer, not yet split off.
+    Buf(&'a mut BytesMut),
+    /// Split off (or copied) as shared bytes holding exactly the packet.
+    Frame(Bytes),
+    /// A borrowed slice holding exactly the packet.
+    Slice(&'a [u8]),
+}
+
 impl Drop for Reader<'_> {
     #[inline]
     fn drop(&mut self) {
-        if !self.done && self.frame.is_none() {
-            self.src.advance(self.len);
+        if let Src::Buf(src) = &mut self.src {
+            if !self.done {
+                src.advance(self.len);
+            }
         }
     }
 }
@@ -40,9 +55,20 @@ impl<'a> Reader<'a> {
     pub(crate) fn new(src: &'a mut BytesMut, len: usize, pos: usize, protocol: Protocol) -> Self {
         debug_assert!(src.len() >= len);
         Reader {
-            src,
+            src: Src::Buf(src),
             len,
-            frame: None,
+            pos,
+            done: false,
+            protocol,
+        }
+    }
+
+    /// A reader over `packet` (exactly one whole packet), starting at `pos`.
+    #[inline]
+    pub(crate) fn borrowed(packet: &'a [u8], pos: usize, protocol: Protocol) -> Self {
+        Reader {
+            src: Src::Slice(packet),
+            len: packet.len(),
             pos,
             done: false,
             protocol,
@@ -52,19 +78,41 @@ impl<'a> Reader<'a> {
     /// The packet's bytes.
     #[inline]
     fn data(&self) -> &[u8] {
-        match &self.frame {
-            Some(f) => f,
-            None => &self.src[..self.len],
+        match &self.src {
+            Src::Buf(b) => &b[..self.len],
+            Src::Frame(f) => f,
+            Src::Slice(s) => s,
         }
     }
 
-    /// The packet as shared bytes, splitting it off the buffer the first time.
+    /// The packet as shared bytes, splitting it off the buffer (or copying the slice) the first
+    /// time.
     #[inline]
     fn frame(&mut self) -> &Bytes {
-        if self.frame.is_none() {
-            self.frame = Some(self.src.split_to(self.len).freeze());
+        if !matches!(self.src, Src::Frame(_)) {
+            let frame = self.take_frame();
+            self.src = Src::Frame(frame);
         }
-        self.frame.as_ref().unwrap_or_else(|| unreachable!())
+        match &self.src {
+            Src::Frame(f) => f,
+            _ => unreachable!(),
+        }
+    }
+
+    /// The packet as shared bytes, leaving nothing behind.
+    #[inline]
+    fn take_frame(&mut self) -> Bytes {
+        match std::mem::replace(&mut self.src, Src::Slice(&[])) {
+            Src::Buf(b) => b.split_to(self.len).freeze(),
+            Src::Frame(f) => f,
+            Src::Slice(s) => Bytes::copy_from_slice(s),
+        }
+    }
+
+    /// The whole packet.
+    #[inline]
+    pub(crate) fn packet(&self) -> &[u8] {
+        self.data()
     }
 
     /// Current offset from the start of the packet.
@@ -182,10 +230,16 @@ impl<'a> Reader<'a> {
     #[inline]
     pub(crate) fn binary(&mut self, what: &str) -> Result<Bytes, DecodeError> {
         let (start, end) = self.field(what)?;
+        Ok(self.share(start, end))
+    }
+
+    /// The bytes from `start` to `end` (a field already read), shared with the packet.
+    #[inline]
+    pub(crate) fn share(&mut self, start: usize, end: usize) -> Bytes {
         if start == end {
-            return Ok(Bytes::new());
+            return Bytes::new();
         }
-        Ok(self.frame().slice(start..end))
+        self.frame().slice(start..end)
     }
 
     /// The bytes from `start` to `end`, copied if short and shared if long.
@@ -201,9 +255,20 @@ impl<'a> Reader<'a> {
     /// surrogates, and without U+0000. `field` adds the statement that names this field.
     #[inline]
     pub(crate) fn string(&mut self, what: &str, field: &[Statement]) -> Result<Str, DecodeError> {
+        let (start, end) = self.string_span(what, field)?;
+        Ok(Str::from_checked(self.small(start, end)))
+    }
+
+    /// A string checked as by [`Reader::string`]: its start and end.
+    #[inline]
+    pub(crate) fn string_span(
+        &mut self,
+        what: &str,
+        field: &[Statement],
+    ) -> Result<Span, DecodeError> {
         let (start, end) = self.field(what)?;
         check_utf8(&self.data()[start..end], self.protocol, start, what, field)?;
-        Ok(Str::from_checked(self.small(start, end)))
+        Ok((start, end))
     }
 
     /// A string whose bytes are only checked, not kept.
@@ -213,8 +278,7 @@ impl<'a> Reader<'a> {
         what: &str,
         field: &[Statement],
     ) -> Result<(), DecodeError> {
-        let (start, end) = self.field(what)?;
-        check_utf8(&self.data()[start..end], self.protocol, start, what, field)
+        self.string_span(what, field).map(drop)
     }
 
     /// A topic name or filter: a string whose U+0000 also breaks 3.1.1 and 5.0 [MQTT-4.7.3-2].
@@ -224,6 +288,17 @@ impl<'a> Reader<'a> {
         what: &str,
         field: &[Statement],
     ) -> Result<Str, DecodeError> {
+        let (start, end) = self.topic_span(what, field)?;
+        Ok(Str::from_checked(self.small(start, end)))
+    }
+
+    /// A topic name or filter checked as by [`Reader::topic_string`]: its start and end.
+    #[inline]
+    pub(crate) fn topic_span(
+        &mut self,
+        what: &str,
+        field: &[Statement],
+    ) -> Result<Span, DecodeError> {
         let (start, end) = self.field(what)?;
         let bytes = &self.data()[start..end];
         if !is_plain_ascii(bytes) {
@@ -234,20 +309,13 @@ impl<'a> Reader<'a> {
             }
             check_utf8(bytes, self.protocol, start, what, field)?;
         }
-        Ok(Str::from_checked(self.small(start, end)))
+        Ok((start, end))
     }
 
-    /// How many length-prefixed fields, each followed by `extra` bytes, the rest of the packet
-    /// holds if it is well-formed (a capacity hint: never more than the bytes left allow).
+    /// The string from `start` to `end`, a field already checked as a string.
     #[inline]
-    pub(crate) fn count_fields(&self, extra: usize) -> usize {
-        let data = self.data();
-        let (mut pos, mut n) = (self.pos, 0);
-        while let Some(len) = data.get(pos..pos + 2) {
-            pos += 2 + u16::from_be_bytes([len[0], len[1]]) as usize + extra;
-            n += 1;
-        }
-        n
+    pub(crate) fn str(&self, (start, end): Span) -> &str {
+        crate::str::checked(self.bytes(start, end))
     }
 
     /// The raw bytes of a field already read, from `start` to `end`.
@@ -262,15 +330,12 @@ impl<'a> Reader<'a> {
         self.done = true;
         let pos = self.pos;
         if pos == self.len {
-            if self.frame.is_none() {
-                self.src.advance(self.len);
+            if let Src::Buf(src) = &mut self.src {
+                src.advance(self.len);
             }
             return Bytes::new();
         }
-        let mut frame = match self.frame.take() {
-            Some(f) => f,
-            None => self.src.split_to(self.len).freeze(),
-        };
+        let mut frame = self.take_frame();
         frame.advance(pos);
         frame
     }

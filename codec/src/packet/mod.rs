@@ -2,9 +2,11 @@
 
 mod ack;
 mod auth;
+mod borrowed;
 mod connack;
 mod connect;
 mod disconnect;
+mod filters;
 mod pingreq;
 mod pingresp;
 mod puback;
@@ -23,18 +25,23 @@ use std::num::NonZeroU16;
 use bytes::{BufMut, BytesMut};
 
 pub use auth::Auth;
+pub(crate) use borrowed::decode_body_ref;
+pub use borrowed::PacketRef;
 pub use connack::ConnAck;
-pub use connect::{Connect, Will};
+pub use connect::{Connect, ConnectRef, Will, WillRef};
 pub use disconnect::Disconnect;
 pub use puback::PubAck;
 pub use pubcomp::PubComp;
-pub use publish::Publish;
+pub use publish::{Publish, PublishRef};
 pub use pubrec::PubRec;
 pub use pubrel::PubRel;
 pub use suback::SubAck;
-pub use subscribe::{RetainHandling, Subscribe, Subscription, SubscriptionOptions};
+pub use subscribe::{
+    RetainHandling, Subscribe, SubscribeRef, Subscription, SubscriptionOptions, SubscriptionsIter,
+    SubscriptionsRef,
+};
 pub use unsuback::UnsubAck;
-pub use unsubscribe::Unsubscribe;
+pub use unsubscribe::{FiltersIter, FiltersRef, Unsubscribe, UnsubscribeRef};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::protocol::Protocol;
@@ -289,6 +296,13 @@ pub(crate) fn decode_body(ty: PacketType, first: u8, r: Reader<'_>) -> Result<Pa
         PacketType::Disconnect => Packet::Disconnect(Disconnect::decode(first, r)?),
         PacketType::Auth => Packet::Auth(Auth::decode(first, r)?),
     })
+}
+
+/// The string at `span` in `packet`, a field the decoder has checked (empty if out of bounds,
+/// which a checked span never is).
+#[inline]
+pub(crate) fn field_str(packet: &[u8], (start, end): crate::reader::Span) -> &str {
+    crate::str::checked(packet.get(start..end).unwrap_or_default())
 }
 
 /// Reads a non-zero Packet Identifier (3.1.1 [MQTT-2.3.1-1]; 5.0 [MQTT-2.2.1-3], [MQTT-2.2.1-4]).
