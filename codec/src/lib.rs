@@ -29,6 +29,7 @@
 //! assert_eq!(decoder.decode(&mut buf).unwrap(), None);
 //! ```
 
+mod agree;
 mod decoder;
 mod error;
 mod fast;
