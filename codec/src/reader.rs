@@ -11,39 +11,116 @@ use crate::varint::{read_varint, Varint};
 /// The start and end of a field, as offsets from the first byte of its packet.
 pub(crate) type Span = (usize, usize);
 
-/// Reads the fields of the whole packet at the front of a `BytesMut`, or of a borrowed slice
-/// (fixed header included, so positions are offsets from the first byte of the packet).
+/// Reads the fields of the whole packet at the front of a `BytesMut` ([`Owned`]), or of a
+/// borrowed slice ([`Borrowed`]) (fixed header included, so positions are offsets from the first
+/// byte of the packet).
 ///
 /// From a `BytesMut`, the packet is split off the buffer as a shared [`Bytes`] only when a field
 /// must share it (a payload, a long string or binary field); packets that need no such field are
 /// read in place and then skipped, without any reference-count operation. When the reader is
 /// dropped, the packet has left the buffer, whether decoding succeeded or not. From a slice, a
 /// field that must be shared copies the packet once.
-pub(crate) struct Reader<'a> {
-    src: Src<'a>,
+pub(crate) struct Reader<'a, S: Source = Owned<'a>> {
+    src: S,
     len: usize,
     pos: usize,
     done: bool,
     pub(crate) protocol: Protocol,
+    _packet: std::marker::PhantomData<&'a [u8]>,
 }
 
-/// Where a [`Reader`]'s packet lives.
-enum Src<'a> {
-    /// At the front of a buffer, not yet split off.
+/// Where a [`Reader`]'s packet lives, and how fields are shared with it.
+pub(crate) trait Source {
+    /// The packet's bytes: the first `len` bytes of the source.
+    fn data(&self, len: usize) -> &[u8];
+    /// The packet as shared bytes, taken out (a later call to `data` is not made).
+    fn take_frame(&mut self, len: usize) -> Bytes;
+    /// The packet as shared bytes, made once and kept.
+    fn frame(&mut self, len: usize) -> &Bytes;
+    /// Reading ended without taking the frame: drop the packet from the source.
+    fn skip(&mut self, len: usize);
+}
+
+/// A packet at the front of a `BytesMut`, split off as shared bytes when a field needs it.
+pub(crate) enum Owned<'a> {
+    /// At the front of the buffer, not yet split off.
     Buf(&'a mut BytesMut),
-    /// Split off (or copied) as shared bytes holding exactly the packet.
+    /// Split off as shared bytes holding exactly the packet.
     Frame(Bytes),
-    /// A borrowed slice holding exactly the packet.
-    Slice(&'a [u8]),
 }
 
-impl Drop for Reader<'_> {
+impl Source for Owned<'_> {
+    #[inline]
+    fn data(&self, len: usize) -> &[u8] {
+        match self {
+            Owned::Buf(b) => &b[..len],
+            Owned::Frame(f) => f,
+        }
+    }
+
+    #[inline]
+    fn take_frame(&mut self, len: usize) -> Bytes {
+        match std::mem::replace(self, Owned::Frame(Bytes::new())) {
+            Owned::Buf(b) => b.split_to(len).freeze(),
+            Owned::Frame(f) => f,
+        }
+    }
+
+    #[inline]
+    fn frame(&mut self, len: usize) -> &Bytes {
+        if let Owned::Buf(_) = self {
+            let frame = self.take_frame(len);
+            *self = Owned::Frame(frame);
+        }
+        match self {
+            Owned::Frame(f) => f,
+            Owned::Buf(_) => unreachable!(),
+        }
+    }
+
+    #[inline]
+    fn skip(&mut self, len: usize) {
+        if let Owned::Buf(b) = self {
+            b.advance(len);
+        }
+    }
+}
+
+/// A borrowed slice holding exactly one packet, copied once if a field must be shared.
+pub(crate) struct Borrowed<'a> {
+    packet: &'a [u8],
+    copy: Option<Bytes>,
+}
+
+impl Source for Borrowed<'_> {
+    #[inline(always)]
+    fn data(&self, _len: usize) -> &[u8] {
+        self.packet
+    }
+
+    #[inline]
+    fn take_frame(&mut self, _len: usize) -> Bytes {
+        match self.copy.take() {
+            Some(f) => f,
+            None => Bytes::copy_from_slice(self.packet),
+        }
+    }
+
+    #[inline]
+    fn frame(&mut self, _len: usize) -> &Bytes {
+        self.copy
+            .get_or_insert_with(|| Bytes::copy_from_slice(self.packet))
+    }
+
+    #[inline(always)]
+    fn skip(&mut self, _len: usize) {}
+}
+
+impl<S: Source> Drop for Reader<'_, S> {
     #[inline]
     fn drop(&mut self) {
-        if let Src::Buf(src) = &mut self.src {
-            if !self.done {
-                src.advance(self.len);
-            }
+        if !self.done {
+            self.src.skip(self.len);
         }
     }
 }
@@ -55,58 +132,43 @@ impl<'a> Reader<'a> {
     pub(crate) fn new(src: &'a mut BytesMut, len: usize, pos: usize, protocol: Protocol) -> Self {
         debug_assert!(src.len() >= len);
         Reader {
-            src: Src::Buf(src),
+            src: Owned::Buf(src),
             len,
             pos,
             done: false,
             protocol,
+            _packet: std::marker::PhantomData,
         }
     }
+}
 
+impl<'a> Reader<'a, Borrowed<'a>> {
     /// A reader over `packet` (exactly one whole packet), starting at `pos`.
     #[inline]
     pub(crate) fn borrowed(packet: &'a [u8], pos: usize, protocol: Protocol) -> Self {
         Reader {
-            src: Src::Slice(packet),
+            src: Borrowed { packet, copy: None },
             len: packet.len(),
             pos,
             done: false,
             protocol,
+            _packet: std::marker::PhantomData,
         }
     }
+}
 
+impl<S: Source> Reader<'_, S> {
     /// The packet's bytes.
-    #[inline]
+    #[inline(always)]
     fn data(&self) -> &[u8] {
-        match &self.src {
-            Src::Buf(b) => &b[..self.len],
-            Src::Frame(f) => f,
-            Src::Slice(s) => s,
-        }
+        self.src.data(self.len)
     }
 
     /// The packet as shared bytes, splitting it off the buffer (or copying the slice) the first
     /// time.
     #[inline]
     fn frame(&mut self) -> &Bytes {
-        if !matches!(self.src, Src::Frame(_)) {
-            let frame = self.take_frame();
-            self.src = Src::Frame(frame);
-        }
-        match &self.src {
-            Src::Frame(f) => f,
-            _ => unreachable!(),
-        }
-    }
-
-    /// The packet as shared bytes, leaving nothing behind.
-    #[inline]
-    fn take_frame(&mut self) -> Bytes {
-        match std::mem::replace(&mut self.src, Src::Slice(&[])) {
-            Src::Buf(b) => b.split_to(self.len).freeze(),
-            Src::Frame(f) => f,
-            Src::Slice(s) => Bytes::copy_from_slice(s),
-        }
+        self.src.frame(self.len)
     }
 
     /// The whole packet.
@@ -330,12 +392,10 @@ impl<'a> Reader<'a> {
         self.done = true;
         let pos = self.pos;
         if pos == self.len {
-            if let Src::Buf(src) = &mut self.src {
-                src.advance(self.len);
-            }
+            self.src.skip(self.len);
             return Bytes::new();
         }
-        let mut frame = self.take_frame();
+        let mut frame = self.src.take_frame(self.len);
         frame.advance(pos);
         frame
     }

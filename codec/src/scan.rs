@@ -50,8 +50,16 @@ pub(crate) struct Scan {
     pub(crate) wildcard: bool,
 }
 
+/// True if `b` is plain (see [`plain`]) and free of wildcards: a valid Topic Name as far as its
+/// bytes go, the usual case.
+#[inline(always)]
+pub(crate) fn plain_name(b: &[u8]) -> bool {
+    let s = scan(b);
+    s.plain & !s.wildcard
+}
+
 /// Classifies `b` in one pass.
-#[inline]
+#[inline(always)]
 pub(crate) fn scan(b: &[u8]) -> Scan {
     let mut odd = 0u64;
     let mut wild = 0u64;

@@ -7,7 +7,7 @@ use super::{
     SubscribeRef, UnsubscribeRef,
 };
 use crate::error::DecodeError;
-use crate::reader::Reader;
+use crate::reader::{Borrowed, Reader};
 
 /// A control packet borrowed from the bytes it was decoded from, as checked as a [`Packet`]
 /// (see [`crate::Decoder::decode_ref`]).
@@ -87,7 +87,7 @@ pub(crate) fn decode_body_ref<'a>(
     ty: PacketType,
     first: u8,
     packet: &'a [u8],
-    mut r: Reader<'_>,
+    mut r: Reader<'a, Borrowed<'a>>,
 ) -> Result<PacketRef<'a>, DecodeError> {
     Ok(match ty {
         PacketType::Publish => {

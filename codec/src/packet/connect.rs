@@ -9,7 +9,7 @@ use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::properties::{ConnectProperties, Props, WillProperties};
 use crate::protocol::Protocol;
 use crate::qos::QoS;
-use crate::reader::{Reader, Span};
+use crate::reader::{Reader, Source, Span};
 use crate::reason::ReasonCode;
 use crate::stmts;
 use crate::str::Str;
@@ -113,7 +113,7 @@ struct WillFields {
 }
 
 /// Reads and checks a CONNECT.
-pub(crate) fn parse(r: &mut Reader<'_>) -> Result<ConnectFields, DecodeError> {
+pub(crate) fn parse<S: Source>(r: &mut Reader<'_, S>) -> Result<ConnectFields, DecodeError> {
     {
         let p = r.protocol;
         let name_at = r.pos();
@@ -361,7 +361,7 @@ impl<'a> ConnectRef<'a> {
 }
 
 impl Codec for Connect {
-    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
+    fn decode<S: Source>(_first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
         let f = parse(&mut r)?;
         let client_id = Str::from_checked(r.small(f.client_id.0, f.client_id.1));
         let will = f.will.map(|w| Will {

@@ -10,7 +10,7 @@ use crate::error::{DecodeError, EncodeError};
 use crate::properties::{Props, PublishProperties};
 use crate::protocol::Protocol;
 use crate::qos::QoS;
-use crate::reader::{check_utf8, Reader, Span};
+use crate::reader::{check_utf8, Reader, Source, Span};
 use crate::stmts;
 use crate::str::Str;
 use crate::topic::{name_has_wildcard, validate_topic_name, TopicError};
@@ -98,8 +98,11 @@ pub(crate) struct PublishFields {
 }
 
 /// Reads and checks a PUBLISH whose first byte is `first`.
-#[inline]
-pub(crate) fn parse(first: u8, r: &mut Reader<'_>) -> Result<PublishFields, DecodeError> {
+#[inline(always)]
+pub(crate) fn parse<S: Source>(
+    first: u8,
+    r: &mut Reader<'_, S>,
+) -> Result<PublishFields, DecodeError> {
     let p = r.protocol;
     let dup = first & 0x08 != 0;
     let retain = first & 0x01 != 0;
@@ -117,10 +120,7 @@ pub(crate) fn parse(first: u8, r: &mut Reader<'_>) -> Result<PublishFields, Deco
     let (start, end) = r.field("Topic Name")?;
     let topic = r.bytes(start, end);
     // One pass over the usual case: ASCII without wildcards or U+0000.
-    let clean = topic.iter().fold(true, |acc, &c| {
-        acc & (c.wrapping_sub(1) < 0x7F) & (c != b'+') & (c != b'#')
-    });
-    if !clean {
+    if !crate::scan::plain_name(topic) {
         check_topic_name(topic, p, start)?;
     }
     if start == end && !p.is_v5() {
@@ -206,7 +206,7 @@ impl<'a> PublishRef<'a> {
 
 impl Codec for Publish {
     #[inline]
-    fn decode(first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
+    fn decode<S: Source>(first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
         let f = parse(first, &mut r)?;
         Ok(Publish {
             dup: f.dup,

@@ -11,7 +11,7 @@ use crate::error::{DecodeError, EncodeError};
 use crate::properties::{Props, SubscribeProperties};
 use crate::protocol::Protocol;
 use crate::qos::QoS;
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::stmts;
 use crate::str::Str;
 use crate::topic::{split_shared, validate_decoded_filter, validate_topic_filter};
@@ -162,7 +162,7 @@ pub(crate) struct SubscribeFields {
 
 /// Reads and checks a SUBSCRIBE.
 #[inline]
-pub(crate) fn parse(r: &mut Reader<'_>) -> Result<SubscribeFields, DecodeError> {
+pub(crate) fn parse<S: Source>(r: &mut Reader<'_, S>) -> Result<SubscribeFields, DecodeError> {
     let p = r.protocol;
     let packet_id = read_packet_id(r)?;
     let properties = if p.is_v5() {
@@ -329,7 +329,7 @@ impl<'a> Iterator for SubscriptionsIter<'a> {
 }
 
 impl Codec for Subscribe {
-    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
+    fn decode<S: Source>(_first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
         let f = parse(&mut r)?;
         let mut filters = Vec::with_capacity(f.filters.count);
         let mut pos = f.filters.start;

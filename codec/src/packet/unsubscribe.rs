@@ -10,7 +10,7 @@ use super::{
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::{Props, UnsubscribeProperties};
 use crate::protocol::Protocol;
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::stmts;
 use crate::str::Str;
 use crate::topic::{validate_decoded_filter, validate_topic_filter};
@@ -42,7 +42,7 @@ pub(crate) struct UnsubscribeFields {
 
 /// Reads and checks an UNSUBSCRIBE.
 #[inline]
-pub(crate) fn parse(r: &mut Reader<'_>) -> Result<UnsubscribeFields, DecodeError> {
+pub(crate) fn parse<S: Source>(r: &mut Reader<'_, S>) -> Result<UnsubscribeFields, DecodeError> {
     let p = r.protocol;
     let packet_id = read_packet_id(r)?;
     let properties = if p.is_v5() {
@@ -170,7 +170,7 @@ impl<'a> Iterator for FiltersIter<'a> {
 }
 
 impl Codec for Unsubscribe {
-    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
+    fn decode<S: Source>(_first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
         let f = parse(&mut r)?;
         let mut filters = Vec::with_capacity(f.filters.count);
         let mut pos = f.filters.start;
