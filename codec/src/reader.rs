@@ -474,3 +474,16 @@ fn check_utf8_slow(
     }
     Ok(())
 }
+
+/// The length-prefixed field at `pos` in a checked `packet` (a string or binary field, or a topic
+/// filter of a list whose filters are each followed by `extra` bytes: 1 for the Subscription
+/// Options, else 0): its span, the byte after it (0 if `extra` is 0) and the offset of the next
+/// field. `None` past the end. For walks over fields the decoder has already checked.
+#[inline]
+pub(crate) fn next_field(packet: &[u8], pos: usize, extra: usize) -> Option<(Span, u8, usize)> {
+    let len = packet.get(pos..pos + 2)?;
+    let start = pos + 2;
+    let end = start + u16::from_be_bytes([len[0], len[1]]) as usize;
+    let byte = if extra == 0 { 0 } else { *packet.get(end)? };
+    Some(((start, end), byte, end + extra))
+}

@@ -41,6 +41,14 @@ fn tail(b: &[u8]) -> u64 {
     u64::from_le_bytes(t)
 }
 
+/// The high bit of each byte of the result is set where `w`'s byte is `+` (0x2B) or `#` (0x23)
+/// (exact for "any"): the two differ only in bit 3, so setting it maps both, and only them, to
+/// 0x2B.
+#[inline(always)]
+const fn wildcards(w: u64) -> u64 {
+    zero_bytes((w | (LOW * 0x08)) ^ (LOW * b'+' as u64))
+}
+
 /// What [`scan`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Scan {
@@ -67,11 +75,11 @@ pub(crate) fn scan(b: &[u8]) -> Scan {
     for c in &mut chunks {
         let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
         odd |= (w & HIGH) | zero_bytes(w);
-        wild |= zero_bytes(w ^ (LOW * b'+' as u64)) | zero_bytes(w ^ (LOW * b'#' as u64));
+        wild |= wildcards(w);
     }
     let w = tail(b);
     odd |= (w & HIGH) | zero_bytes(w);
-    wild |= zero_bytes(w ^ (LOW * b'+' as u64)) | zero_bytes(w ^ (LOW * b'#' as u64));
+    wild |= wildcards(w);
     Scan {
         plain: odd == 0,
         wildcard: wild != 0,

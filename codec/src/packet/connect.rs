@@ -2,9 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{
-    check_bin, check_str, field_str, no_v3_properties, topic_encode_error, topic_error, Codec,
-};
+use super::{check_bin, check_str, no_v3_properties, topic_encode_error, topic_error, Codec};
 use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::properties::{ConnectProperties, Props, WillProperties};
 use crate::protocol::Protocol;
@@ -285,22 +283,22 @@ pub(crate) fn parse<S: Source>(r: &mut Reader<'_, S>) -> Result<ConnectFields, D
 }
 
 /// A CONNECT borrowed from the bytes it was decoded from (see [`crate::Decoder::decode_ref`]).
+///
+/// Kept small (the size of a [`crate::PacketRef`] is that of its largest variant): it holds the
+/// checked packet and where its payload starts, and reads its string and binary fields on
+/// access.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectRef<'a> {
-    /// Clean Start (5.0), Clean Session (3.1, 3.1.1).
-    pub clean_start: bool,
-    /// Keep Alive, seconds.
-    pub keep_alive: u16,
-    /// Client Identifier (may be empty).
-    pub client_id: &'a str,
-    /// The Will, if the Will Flag is set.
-    pub will: Option<WillRef<'a>>,
-    /// User Name.
-    pub username: Option<&'a str>,
-    /// Password.
-    pub password: Option<&'a [u8]>,
-    /// 5.0 properties (decoded into their owned form: they allocate when present).
-    pub properties: Props<ConnectProperties>,
+    packet: &'a [u8],
+    /// Offset of the Client Identifier's length.
+    payload: u32,
+    /// Offset of the Will Topic's length (after the Will Properties); 0 without a Will.
+    will: u32,
+    keep_alive: u16,
+    /// The Connect Flags (checked).
+    flags: u8,
+    properties: Props<ConnectProperties>,
+    will_properties: Props<WillProperties>,
 }
 
 /// The Will of a [`ConnectRef`].
@@ -315,46 +313,122 @@ pub struct WillRef<'a> {
     /// Will Retain.
     pub retain: bool,
     /// 5.0 Will Properties (decoded into their owned form: they allocate when present).
-    pub properties: Props<WillProperties>,
+    pub properties: &'a Props<WillProperties>,
 }
 
 impl<'a> ConnectRef<'a> {
     /// The view of the checked fields `f` of the CONNECT in `packet`.
     #[inline]
     pub(crate) fn new(packet: &'a [u8], f: ConnectFields) -> Self {
-        let bytes = |(start, end): Span| packet.get(start..end).unwrap_or_default();
+        let flags = u8::from(f.clean_start) << 1
+            | f.will
+                .as_ref()
+                .map_or(0, |w| 0x04 | w.qos.as_u8() << 3 | u8::from(w.retain) << 5)
+            | u8::from(f.password.is_some()) << 6
+            | u8::from(f.username.is_some()) << 7;
+        let (will, will_properties) = match f.will {
+            Some(w) => (w.topic.0 - 2, w.properties),
+            None => (0, Props::none()),
+        };
         ConnectRef {
-            clean_start: f.clean_start,
+            packet,
+            payload: (f.client_id.0 - 2) as u32,
+            will: will as u32,
             keep_alive: f.keep_alive,
-            client_id: field_str(packet, f.client_id),
-            will: f.will.map(|w| WillRef {
-                topic: field_str(packet, w.topic),
-                payload: bytes(w.payload),
-                qos: w.qos,
-                retain: w.retain,
-                properties: w.properties,
-            }),
-            username: f.username.map(|u| field_str(packet, u)),
-            password: f.password.map(bytes),
+            flags,
             properties: f.properties,
+            will_properties,
         }
+    }
+
+    /// The string or binary field whose length is at `at`, and the offset after it.
+    #[inline]
+    fn field(&self, at: usize) -> (&'a [u8], usize) {
+        match crate::reader::next_field(self.packet, at, 0) {
+            Some(((start, end), _, next)) => {
+                (self.packet.get(start..end).unwrap_or_default(), next)
+            }
+            None => (&[], at),
+        }
+    }
+
+    /// Clean Start (5.0), Clean Session (3.1, 3.1.1).
+    pub fn clean_start(&self) -> bool {
+        self.flags & 0x02 != 0
+    }
+
+    /// Keep Alive, seconds.
+    pub fn keep_alive(&self) -> u16 {
+        self.keep_alive
+    }
+
+    /// Client Identifier (may be empty).
+    pub fn client_id(&self) -> &'a str {
+        crate::str::checked(self.field(self.payload as usize).0)
+    }
+
+    /// The Will, if the Will Flag is set.
+    pub fn will(&self) -> Option<WillRef<'_>> {
+        if self.flags & 0x04 == 0 {
+            return None;
+        }
+        let (topic, next) = self.field(self.will as usize);
+        Some(WillRef {
+            topic: crate::str::checked(topic),
+            payload: self.field(next).0,
+            qos: QoS::from_u8((self.flags >> 3) & 0x03).unwrap_or_default(),
+            retain: self.flags & 0x20 != 0,
+            properties: &self.will_properties,
+        })
+    }
+
+    /// The offset after the Will, or after the Client Identifier without one.
+    fn after_will(&self) -> usize {
+        if self.flags & 0x04 == 0 {
+            self.field(self.payload as usize).1
+        } else {
+            let (_, payload) = self.field(self.will as usize);
+            self.field(payload).1
+        }
+    }
+
+    /// User Name.
+    pub fn username(&self) -> Option<&'a str> {
+        (self.flags & 0x80 != 0).then(|| crate::str::checked(self.field(self.after_will()).0))
+    }
+
+    /// Password.
+    pub fn password(&self) -> Option<&'a [u8]> {
+        if self.flags & 0x40 == 0 {
+            return None;
+        }
+        let mut at = self.after_will();
+        if self.flags & 0x80 != 0 {
+            at = self.field(at).1;
+        }
+        Some(self.field(at).0)
+    }
+
+    /// 5.0 properties (decoded into their owned form: they allocate when present).
+    pub fn properties(&self) -> &Props<ConnectProperties> {
+        &self.properties
     }
 
     /// An owned copy.
     pub fn to_owned(&self) -> Connect {
         Connect {
-            clean_start: self.clean_start,
+            clean_start: self.clean_start(),
             keep_alive: self.keep_alive,
-            client_id: Str::from(self.client_id),
-            will: self.will.as_ref().map(|w| Will {
+            client_id: Str::from(self.client_id()),
+            will: self.will().map(|w| Will {
                 topic: Str::from(w.topic),
                 payload: Bytes::copy_from_slice(w.payload),
                 qos: w.qos,
                 retain: w.retain,
                 properties: w.properties.clone(),
             }),
-            username: self.username.map(Str::from),
-            password: self.password.map(Bytes::copy_from_slice),
+            username: self.username().map(Str::from),
+            password: self.password().map(Bytes::copy_from_slice),
             properties: self.properties.clone(),
         }
     }

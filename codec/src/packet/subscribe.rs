@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::filters::{next_filter, FilterList};
+use super::filters::FilterList;
 use super::{
     check_str, field_str, no_v3_properties, not_in_v3, read_packet_id, topic_encode_error,
     topic_error, Codec, PacketId,
@@ -11,7 +11,7 @@ use crate::error::{DecodeError, EncodeError};
 use crate::properties::{Props, SubscribeProperties};
 use crate::protocol::Protocol;
 use crate::qos::QoS;
-use crate::reader::{Reader, Source};
+use crate::reader::{next_field, Reader, Source};
 use crate::stmts;
 use crate::str::Str;
 use crate::topic::{split_shared, validate_decoded_filter, validate_topic_filter};
@@ -319,7 +319,7 @@ impl<'a> Iterator for SubscriptionsIter<'a> {
     type Item = (&'a str, SubscriptionOptions);
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let (span, byte, next) = next_filter(self.packet, self.pos, 1)?;
+        let (span, byte, next) = next_field(self.packet, self.pos, 1)?;
         self.pos = next;
         Some((
             field_str(self.packet, span),
@@ -333,7 +333,7 @@ impl Codec for Subscribe {
         let f = parse(&mut r)?;
         let mut filters = Vec::with_capacity(f.filters.count);
         let mut pos = f.filters.start;
-        while let Some((span, byte, next)) = next_filter(r.packet(), pos, 1) {
+        while let Some((span, byte, next)) = next_field(r.packet(), pos, 1) {
             if next > f.filters.end {
                 break;
             }

@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::filters::{next_filter, FilterList};
+use super::filters::FilterList;
 use super::{
     check_str, field_str, no_v3_properties, read_packet_id, topic_encode_error, topic_error, Codec,
     PacketId,
@@ -10,7 +10,7 @@ use super::{
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::{Props, UnsubscribeProperties};
 use crate::protocol::Protocol;
-use crate::reader::{Reader, Source};
+use crate::reader::{next_field, Reader, Source};
 use crate::stmts;
 use crate::str::Str;
 use crate::topic::{validate_decoded_filter, validate_topic_filter};
@@ -163,7 +163,7 @@ impl<'a> Iterator for FiltersIter<'a> {
     type Item = &'a str;
     #[inline]
     fn next(&mut self) -> Option<&'a str> {
-        let (span, _, next) = next_filter(self.packet, self.pos, 0)?;
+        let (span, _, next) = next_field(self.packet, self.pos, 0)?;
         self.pos = next;
         Some(field_str(self.packet, span))
     }
@@ -174,7 +174,7 @@ impl Codec for Unsubscribe {
         let f = parse(&mut r)?;
         let mut filters = Vec::with_capacity(f.filters.count);
         let mut pos = f.filters.start;
-        while let Some((span, _, next)) = next_filter(r.packet(), pos, 0) {
+        while let Some((span, _, next)) = next_field(r.packet(), pos, 0) {
             if next > f.filters.end {
                 break;
             }
