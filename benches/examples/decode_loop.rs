@@ -47,32 +47,29 @@ fn main() {
     let (protocol, bytes) = stream(&name);
     // As in the criterion bench, the owned modes decode a fresh copy each round (the copy is
     // timed here) and the in-place modes decode the stream itself.
-    let owned = |decode: fn(&mut BytesMut) -> usize| {
-        move |stream: &[u8]| {
+    fn owned(decode: impl Fn(&mut BytesMut) -> usize + 'static) -> Decode {
+        Box::new(move |stream: &[u8]| {
             let mut buf = BytesMut::with_capacity(stream.len() + 4096);
             buf.extend_from_slice(stream);
             decode(&mut buf)
-        }
-    };
-    let decode: Box<dyn Fn(&[u8]) -> usize> = match mode.as_deref() {
-        None if protocol.is_v5() => {
-            Box::new(owned(|buf| touchstone::decode_buf(Protocol::V5, buf)))
-        }
-        None => Box::new(owned(|buf| touchstone::decode_buf(Protocol::V3_1_1, buf))),
-        Some("ref") => Box::new(|s| touchstone::decode_slice(protocol, s)),
+        })
+    }
+    let decode: Decode = match mode.as_deref() {
+        None => owned(move |buf| touchstone::decode_buf(protocol, buf)),
+        Some("ref") => Box::new(move |s| touchstone::decode_slice(protocol, s)),
         // The fastest 3.1.1 peer on the same bytes, for comparison.
-        Some("mqttrs") => Box::new(owned(mqttrs::decode_buf)),
+        Some("mqttrs") => owned(mqttrs::decode_buf),
         Some("mqttrs-slice") => Box::new(mqttrs::decode_slice),
         // The floor of any decoder that hands out owned `Bytes`: split each frame off the
         // buffer as shared bytes and drop it (two reference-count operations), decoding nothing.
-        Some("split") => Box::new(owned(|buf| {
+        Some("split") => owned(|buf| {
             let mut packets = 0;
             while let Some(len) = touchstone_benches::streams::frame_len(buf) {
                 black_box(buf.split_to(len).freeze());
                 packets += 1;
             }
             packets
-        })),
+        }),
         Some(other) => {
             eprintln!("unknown mode {other}; one of: ref, mqttrs, mqttrs-slice, split");
             std::process::exit(2)
@@ -91,6 +88,9 @@ fn main() {
         (bytes.len() * rounds) as f64 / secs / 1e6
     );
 }
+
+/// A decoder of a whole stream, returning the number of packets.
+type Decode = Box<dyn Fn(&[u8]) -> usize>;
 
 fn stream(name: &str) -> (Protocol, Vec<u8>) {
     if let Some(kind) = name.strip_prefix("only-") {
