@@ -229,6 +229,18 @@ impl Decoder {
     /// of bytes it took, or `Ok(None)` until `bytes` holds a whole packet. Exactly as strict as
     /// [`Decoder::decode`]: for every input, the same error, or a packet whose
     /// [`PacketRef::to_owned`] equals what `decode` returns.
+    ///
+    /// ```
+    /// use touchstone_codec::{Decoder, PacketRef, Protocol};
+    ///
+    /// let bytes = [0x30, 0x07, 0x00, 0x03, b'a', b'/', b'b', b'h', b'i', 0xC0];
+    /// let decoder = Decoder::new(Protocol::V3_1_1);
+    /// let (packet, used) = decoder.decode_ref(&bytes).unwrap().unwrap();
+    /// assert_eq!(used, 9);
+    /// let PacketRef::Publish(publish) = packet else { panic!("{packet:?}") };
+    /// assert_eq!((publish.topic, publish.payload), ("a/b", &b"hi"[..]));
+    /// assert_eq!(decoder.decode_ref(&bytes[used..]).unwrap(), None); // PINGREQ: one more byte
+    /// ```
     #[inline]
     pub fn decode_ref<'a>(
         &self,

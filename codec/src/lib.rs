@@ -7,6 +7,11 @@
 //!   argument of every encode and decode.
 //! * Streaming decode from [`bytes::BytesMut`] ([`Decoder::decode`]) returns `Ok(None)` until a
 //!   whole packet is buffered; strings and payloads are slices of the input.
+//! * Borrowed decode from a slice ([`Decoder::decode_ref`]): a [`PacketRef`] whose strings and
+//!   payloads borrow the input, with no allocation and no reference count for the packets a
+//!   client sends (3.1.1, or 5.0 without properties), exactly as strict as `decode` (the same
+//!   checks run: each packet's checks yield its checked fields, and the owned and borrowed forms
+//!   are both built from those).
 //! * Every rule a codec can check is checked. A [`DecodeError`] says which rule broke: its
 //!   [`ErrorKind`], the 5.0 reason code to answer with, the normative statements (with their
 //!   specification version: the same id means different things in 3.1.1 and 5.0), and the

@@ -59,11 +59,13 @@ pub(crate) struct Scan {
 }
 
 /// True if `b` is plain (see [`plain`]) and free of wildcards: a valid Topic Name as far as its
-/// bytes go, the usual case.
+/// bytes go, the usual case. A branch-free fold over the bytes, which the compiler vectorizes
+/// (fewer instructions than [`scan`] on a 32-byte topic).
 #[inline(always)]
 pub(crate) fn plain_name(b: &[u8]) -> bool {
-    let s = scan(b);
-    s.plain & !s.wildcard
+    b.iter().fold(true, |acc, &c| {
+        acc & (c.wrapping_sub(1) < 0x7F) & (c != b'+') & (c != b'#')
+    })
 }
 
 /// Classifies `b` in one pass.
@@ -171,6 +173,11 @@ mod tests {
                 b.extend(std::iter::repeat_n(b'y', 19 - b.len().min(19)));
                 assert_eq!(scan(&b), naive(&b), "{b:?}");
                 assert_eq!(plain(&b), naive(&b).plain, "{b:?}");
+                assert_eq!(
+                    plain_name(&b),
+                    naive(&b).plain && !naive(&b).wildcard,
+                    "{b:?}"
+                );
                 assert_eq!(plain(case), naive(case).plain, "{case:?}");
             }
         }
