@@ -241,7 +241,7 @@ impl Decoder {
     /// assert_eq!((publish.topic, publish.payload), ("a/b", &b"hi"[..]));
     /// assert_eq!(decoder.decode_ref(&bytes[used..]).unwrap(), None); // PINGREQ: one more byte
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn decode_ref<'a>(
         &self,
         bytes: &'a [u8],

@@ -89,23 +89,19 @@ pub(crate) fn scan(b: &[u8]) -> Scan {
 }
 
 /// True if some wildcard in `b` is not a whole level, or something follows `#`: a wildcard
-/// needs `/` (or an end) on both sides, and `#` must be last. Visits only the wildcards.
+/// needs `/` (or an end) on both sides, and `#` must be last.
 #[inline]
 pub(crate) fn misplaced_wildcard(b: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(k) = b[from..].iter().position(|&c| c == b'+' || c == b'#') {
-        let i = from + k;
-        let before_ok = i == 0 || b[i - 1] == b'/';
-        let after_ok = match b.get(i + 1) {
-            None => true,
-            Some(&n) => n == b'/' && b[i] == b'+',
-        };
-        if !(before_ok && after_ok) {
-            return true;
-        }
-        from = i + 1;
-    }
-    false
+    // Over every pair of neighbours: a wildcard after something other than `/`, a wildcard
+    // before something other than `/`, or anything after `#`. Branch-free over two slices, so
+    // the compiler vectorizes it. `+` (0x2B) and `#` (0x23) differ only in bit 3.
+    let wild = |c: u8| (c | 0x08) == b'+';
+    let (Some(first), Some(rest)) = (b.get(..b.len().saturating_sub(1)), b.get(1..)) else {
+        return false;
+    };
+    first.iter().zip(rest).fold(false, |bad, (&x, &y)| {
+        bad | (wild(y) & (x != b'/')) | (wild(x) & (y != b'/')) | (x == b'#')
+    })
 }
 
 #[cfg(test)]

@@ -81,8 +81,9 @@ impl PacketRef<'_> {
 }
 
 /// Decodes the body of `packet` (exactly one whole packet, whose fixed header has been checked)
-/// with the same checks as [`super::decode_body`].
-#[inline]
+/// with the same checks as [`super::decode_body`]. Always inlined into its caller: returning the
+/// view through memory from a separate function costs a stalled load on every packet.
+#[inline(always)]
 pub(crate) fn decode_body_ref<'a>(
     ty: PacketType,
     first: u8,
