@@ -3,7 +3,7 @@
 # (codec/tests/catalogue.rs, exported with TOUCHSTONE_WRITE_CORPUS).
 #
 #   decode_v31, decode_v311, decode_v5   the encoding as it is
-#   roundtrip                            a version selector byte (0: 3.1, 1: 3.1.1, 2: 5.0), then it
+#   roundtrip, decode_ref                a version selector byte (0: 3.1, 1: 3.1.1, 2: 5.0), then it
 #   streaming                            the selector, "1 chunk size: 1 byte", then it
 #   streaming_mixed                      the selector (a template CONNECT of that version in
 #                                        front), "no chunk sizes", then it
@@ -25,14 +25,15 @@ trap 'rm -rf "$tmp"' EXIT
     cargo test -q -p touchstone-codec --test catalogue write_corpus >/dev/null)
 
 seeds="$here/seeds"
-rm -rf "$seeds"/{decode_v31,decode_v311,decode_v5,roundtrip,streaming,streaming_mixed,topic_match}
-mkdir -p "$seeds"/{decode_v31,decode_v311,decode_v5,roundtrip,streaming,streaming_mixed,topic_match}
+rm -rf "$seeds"/{decode_v31,decode_v311,decode_v5,roundtrip,decode_ref,streaming,streaming_mixed,topic_match}
+mkdir -p "$seeds"/{decode_v31,decode_v311,decode_v5,roundtrip,decode_ref,streaming,streaming_mixed,topic_match}
 for v in v31 v311 v5; do
     case $v in v31) sel='\x00' ;; v311) sel='\x01' ;; v5) sel='\x02' ;; esac
     for f in "$tmp/$v"/*.bin; do
         name="$(basename "$f" .bin)"
         cp "$f" "$seeds/decode_$v/$name"
         { printf "$sel"; cat "$f"; } >"$seeds/roundtrip/${v}_$name"
+        cp "$seeds/roundtrip/${v}_$name" "$seeds/decode_ref/${v}_$name"
         { printf "$sel\x01\x01"; cat "$f"; } >"$seeds/streaming/${v}_$name"
         { printf "$sel\x00"; cat "$f"; } >"$seeds/streaming_mixed/${v}_$name"
     done

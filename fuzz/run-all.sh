@@ -29,7 +29,7 @@ esac
 fuzz_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$fuzz_dir")"
 cd "$root" || exit 2
-targets="${TARGETS:-decode_v31 decode_v311 decode_v5 roundtrip streaming fast_path streaming_mixed topic_match broker_core}"
+targets="${TARGETS:-decode_v31 decode_v311 decode_v5 roundtrip streaming fast_path decode_ref streaming_mixed topic_match broker_core}"
 sanitizer="${SANITIZER:-address}"
 if [ "$sanitizer" = address ]; then
     target_dir="${CARGO_FUZZ_TARGET_DIR:-$fuzz_dir/target}"

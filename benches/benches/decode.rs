@@ -1,13 +1,19 @@
-//! Decode throughput of the peer codecs (and, once it builds, Touchstone's codec) on the same
-//! byte streams, in the same run.
+//! Decode throughput of Touchstone's codec and the peer codecs on the same byte streams, in the
+//! same run.
 //!
 //! `cargo bench -p touchstone-benches --bench decode [-- <filter>] [-- --quick]`
 //!
 //! Groups: `decode/mixed-3.1.1`, `decode/mixed-5.0`, `decode/publish-64KiB-3.1.1`,
 //! `decode/publish-64KiB-5.0`; one function per codec that supports the group's version.
-//! Each iteration decodes the whole stream from a fresh buffer built in untimed setup.
+//! Each iteration decodes the whole stream, either from a fresh buffer built in untimed setup
+//! (owned packets split off a `BytesMut`: `touchstone` and every peer), or in place from the
+//! stream as a slice (borrowed packets: `touchstone-ref` with `Decoder::decode_ref`, and
+//! `mqttrs-slice` with `mqttrs::decode_slice` on each frame, mqttrs's best harness).
 //! After criterion's own report, a summary table gives MB/s (10^6 bytes) and packets/s per codec
-//! from criterion's mean estimates, and each codec's throughput relative to the fastest peer.
+//! from criterion's mean estimates, and each codec's throughput relative to the fastest peer on
+//! owned buffers and to the fastest peer in any harness; then it compares like with like:
+//! `touchstone` with the fastest peer on owned buffers, `touchstone-ref` with the fastest peer
+//! overall (slice harnesses included).
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -18,9 +24,15 @@ use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput};
 use touchstone_benches::peers::{mqttbytes_v4, mqttbytes_v5, mqttrs, ntex_v3, ntex_v5};
 use touchstone_benches::streams::{self, Stream, Version};
+use touchstone_benches::touchstone;
 
-/// Function name of Touchstone's codec in every group; the summary compares it to the peers.
-const TOUCHSTONE: &str = "touchstone";
+/// The functions that decode borrowed packets in place from a slice (no buffer to split).
+const IN_PLACE: [&str; 2] = [touchstone::REF_NAME, mqttrs::SLICE_NAME];
+
+/// True for Touchstone's own functions (the rest are peers).
+fn is_touchstone(function: &str) -> bool {
+    function == touchstone::NAME || function == touchstone::REF_NAME
+}
 
 /// A benchmark that ran in this process.
 struct Ran {
@@ -70,6 +82,7 @@ fn main() {
                     ntex_v3::decode_buf,
                 );
                 b.run(mqttrs::NAME, || mqttrs::buffer(bytes), mqttrs::decode_buf);
+                b.run(mqttrs::SLICE_NAME, || bytes, |s| mqttrs::decode_slice(s));
             }
             Version::V5 => {
                 b.run(
@@ -89,17 +102,14 @@ fn main() {
             Version::V5 => touchstone_codec::Protocol::V5,
         };
         b.run(
-            TOUCHSTONE,
+            touchstone::NAME,
             || touchstone_benches::peers::bytes_buffer(bytes), // a bytes::BytesMut
-            |buf| {
-                let dec = touchstone_codec::Decoder::new(protocol);
-                let mut n = 0;
-                while let Some(p) = dec.decode(buf).unwrap() {
-                    black_box(p);
-                    n += 1;
-                }
-                n
-            },
+            |buf| touchstone::decode_buf(protocol, buf),
+        );
+        b.run(
+            touchstone::REF_NAME,
+            || bytes,
+            |s| touchstone::decode_slice(protocol, s),
         );
         g.finish();
     }
@@ -217,8 +227,10 @@ fn summary(out_dir: &Path, ran: &[Ran], start: SystemTime) {
         return;
     }
     println!("\n## Decode throughput (criterion mean per iteration)\n");
-    println!("| stream | codec | time / stream | MB/s | packets/s | vs fastest peer |");
-    println!("|---|---|---:|---:|---:|---:|");
+    println!(
+        "| stream | codec | harness | time / stream | MB/s | packets/s | vs fastest peer, owned buffers | vs fastest peer, any harness |"
+    );
+    println!("|---|---|---|---:|---:|---:|---:|---:|");
     let mut groups: Vec<&str> = Vec::new();
     for (r, _) in &rows {
         if !groups.contains(&r.group.as_str()) {
@@ -228,43 +240,71 @@ fn summary(out_dir: &Path, ran: &[Ran], start: SystemTime) {
     let mut ratios = Vec::new();
     for group in groups {
         let in_group: Vec<&(&Ran, f64)> = rows.iter().filter(|(r, _)| r.group == group).collect();
-        let fastest_peer = in_group
-            .iter()
-            .filter(|(r, _)| r.function != TOUCHSTONE)
-            .min_by(|a, b| a.1.total_cmp(&b.1));
+        let fastest = |in_place: bool| {
+            in_group
+                .iter()
+                .filter(|(r, _)| !is_touchstone(r.function))
+                .filter(|(r, _)| in_place || !IN_PLACE.contains(&r.function))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+        };
+        let (owned_peer, any_peer) = (fastest(false), fastest(true));
+        // Throughput ratio = inverse time ratio.
+        let ratio = |peer: Option<&&(&Ran, f64)>, ns: f64| {
+            peer.map_or("".to_owned(), |(_, best)| format!("{:.2}x", best / ns))
+        };
         for (r, ns) in &in_group {
             let secs = ns * 1e-9;
-            let relative = fastest_peer.map_or("".to_owned(), |(_, best)| {
-                format!("{:.2}x", best / ns) // throughput ratio = inverse time ratio
-            });
             println!(
-                "| {} | {} | {} | {:.1} | {:.0} | {} |",
+                "| {} | {} | {} | {} | {:.1} | {:.0} | {} | {} |",
                 group.trim_start_matches("decode/"),
                 r.function,
+                harness(r.function),
                 human_time(*ns),
                 r.bytes as f64 / secs / 1e6,
                 r.packets as f64 / secs,
-                relative
+                ratio(owned_peer, *ns),
+                ratio(any_peer, *ns),
             );
-            if r.function == TOUCHSTONE {
-                if let Some((peer, best)) = fastest_peer {
-                    ratios.push(format!(
-                        "{}: touchstone / {} = {:.2}x",
-                        group,
-                        peer.function,
-                        best / ns
-                    ));
-                }
+            // Like with like: owned with owned, borrowed with the best of anything.
+            let peer = match r.function {
+                touchstone::NAME => owned_peer,
+                touchstone::REF_NAME => any_peer,
+                _ => continue,
+            };
+            if let Some((p, best)) = peer {
+                ratios.push(format!(
+                    "{group}: {} ({}) / {} ({}) = {:.2}x",
+                    r.function,
+                    harness(r.function),
+                    p.function,
+                    harness(p.function),
+                    best / ns
+                ));
             }
         }
     }
     if ratios.is_empty() {
-        println!("\n(no `{TOUCHSTONE}` entry yet: no ratio to the fastest peer)");
+        println!("\n(no Touchstone entry: no ratio to the fastest peer)");
     } else {
-        println!("\nThroughput of {TOUCHSTONE} relative to the fastest peer (>1 is faster):");
+        println!(
+            "\nThroughput of Touchstone relative to the fastest peer (>1 is faster), like with \
+             like: `{}` against the fastest peer on owned buffers, `{}` against the fastest \
+             peer in any harness (in-place slice harnesses included):",
+            touchstone::NAME,
+            touchstone::REF_NAME
+        );
         for r in ratios {
             println!("- {r}");
         }
+    }
+}
+
+/// How a function is driven, for the summary.
+fn harness(function: &str) -> &'static str {
+    if IN_PLACE.contains(&function) {
+        "borrowed, in place from a slice"
+    } else {
+        "owned, split off a buffer"
     }
 }
 

@@ -1,16 +1,19 @@
 //! Decodes one stream with Touchstone in a loop, for profilers (`perf record`, callgrind):
 //! `cargo run --release -p touchstone-benches --example decode_loop -- mixed-3.1.1 2000`.
 //! Besides the benchmark streams, `only-TYPE` streams (for example `only-publish`) repeat the
-//! packets of one type from `mixed-3.1.1`, to see what each type costs. A third argument
-//! `mqttrs` decodes the same bytes with mqttrs instead; `split` only splits each frame off the
-//! buffer as shared bytes (the floor of a decoder handing out owned payloads). The stream name
-//! `malformed` decodes the catalogue of malformed 3.1.1 packets instead (the error path).
+//! packets of one type from `mixed-3.1.1`, to see what each type costs. A third argument picks
+//! the mode: `ref` decodes borrowed packets in place with `Decoder::decode_ref`; `mqttrs` decodes
+//! the same bytes with mqttrs, splitting each frame off a buffer, and `mqttrs-slice` in place
+//! from the slice (its best harness); `split` only splits each frame off the buffer as shared
+//! bytes (the floor of a decoder handing out owned payloads). The stream name `malformed`
+//! decodes the catalogue of malformed 3.1.1 packets instead (the error path).
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use touchstone_benches::streams;
+use touchstone_benches::peers::mqttrs;
+use touchstone_benches::{streams, touchstone};
 use touchstone_codec::{Decoder, Protocol};
 
 fn main() {
@@ -42,61 +45,52 @@ fn main() {
         return;
     }
     let (protocol, bytes) = stream(&name);
-    if mode.as_deref() == Some("mqttrs") {
-        // The fastest 3.1.1 peer on the same bytes, for comparison.
-        let start = Instant::now();
-        let mut packets = 0;
-        for _ in 0..rounds {
-            let mut buf = BytesMut::with_capacity(bytes.len() + 4096);
-            buf.extend_from_slice(&bytes);
-            packets += touchstone_benches::peers::mqttrs::decode_buf(&mut buf);
-        }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "{name} (mqttrs): {:.1} ns/packet",
-            secs * 1e9 / packets as f64
-        );
-        return;
+    // As in the criterion bench, the owned modes decode a fresh copy each round (the copy is
+    // timed here) and the in-place modes decode the stream itself.
+    fn owned(decode: impl Fn(&mut BytesMut) -> usize + 'static) -> Decode {
+        Box::new(move |stream: &[u8]| {
+            let mut buf = BytesMut::with_capacity(stream.len() + 4096);
+            buf.extend_from_slice(stream);
+            decode(&mut buf)
+        })
     }
-    if mode.as_deref() == Some("split") {
+    let decode: Decode = match mode.as_deref() {
+        None => owned(move |buf| touchstone::decode_buf(protocol, buf)),
+        Some("ref") => Box::new(move |s| touchstone::decode_slice(protocol, s)),
+        // The fastest 3.1.1 peer on the same bytes, for comparison.
+        Some("mqttrs") => owned(mqttrs::decode_buf),
+        Some("mqttrs-slice") => Box::new(mqttrs::decode_slice),
         // The floor of any decoder that hands out owned `Bytes`: split each frame off the
         // buffer as shared bytes and drop it (two reference-count operations), decoding nothing.
-        let start = Instant::now();
-        let mut packets = 0;
-        for _ in 0..rounds {
-            let mut buf = BytesMut::with_capacity(bytes.len() + 4096);
-            buf.extend_from_slice(&bytes);
-            while let Some(len) = touchstone_benches::streams::frame_len(&buf) {
+        Some("split") => owned(|buf| {
+            let mut packets = 0;
+            while let Some(len) = touchstone_benches::streams::frame_len(buf) {
                 black_box(buf.split_to(len).freeze());
                 packets += 1;
             }
+            packets
+        }),
+        Some(other) => {
+            eprintln!("unknown mode {other}; one of: ref, mqttrs, mqttrs-slice, split");
+            std::process::exit(2)
         }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "{name} (split only): {:.1} ns/packet",
-            secs * 1e9 / packets as f64
-        );
-        return;
-    }
-    let decoder = Decoder::new(protocol);
-    // Each round decodes a fresh copy, as the criterion bench does (the copy is timed here).
+    };
     let start = Instant::now();
     let mut packets = 0;
     for _ in 0..rounds {
-        let mut buf = BytesMut::with_capacity(bytes.len() + 4096);
-        buf.extend_from_slice(&bytes);
-        while let Some(p) = decoder.decode(&mut buf).expect("valid stream") {
-            black_box(p);
-            packets += 1;
-        }
+        packets += decode(&bytes);
     }
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "{name}: {:.1} ns/packet, {:.0} MB/s",
+        "{name} ({}): {:.1} ns/packet, {:.0} MB/s",
+        mode.as_deref().unwrap_or("touchstone"),
         secs * 1e9 / packets as f64,
         (bytes.len() * rounds) as f64 / secs / 1e6
     );
 }
+
+/// A decoder of a whole stream, returning the number of packets.
+type Decode = Box<dyn Fn(&[u8]) -> usize>;
 
 fn stream(name: &str) -> (Protocol, Vec<u8>) {
     if let Some(kind) = name.strip_prefix("only-") {

@@ -3,6 +3,7 @@
 //! - [`streams`]: deterministic, hand-encoded MQTT 3.1.1 and 5.0 byte streams;
 //! - [`peers`]: the peer codecs (rumqttc's mqttbytes, ntex-mqtt, mqttrs) driven as streaming
 //!   decoders;
+//! - [`touchstone`]: Touchstone's codec driven the same ways (owned and borrowed);
 //! - [`malformed`]: a catalogue of malformed MQTT 3.1.1 packets, each breaking one rule.
 //!
 //! The criterion benchmark is `benches/decode.rs`; `benches/broker.rs` measures the reference
@@ -12,3 +13,4 @@
 pub mod malformed;
 pub mod peers;
 pub mod streams;
+pub mod touchstone;

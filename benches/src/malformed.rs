@@ -398,4 +398,18 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn touchstone_borrowed_decode_agrees_with_the_owned_decode_on_the_catalogue() {
+        use touchstone_codec::{Decoder, Protocol};
+        for m in CATALOGUE {
+            for bytes in [m.bytes(), m.valid_bytes()] {
+                for p in Protocol::ALL {
+                    if let Err(e) = Decoder::new(p).compare_decode_ref(&bytes) {
+                        panic!("{} ({p}): {e}", m.name);
+                    }
+                }
+            }
+        }
+    }
 }

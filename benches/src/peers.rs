@@ -339,25 +339,53 @@ pub mod mqttrs {
         super::bytes_buffer(stream)
     }
 
-    /// Decodes every packet in `buf`, leaving it empty; panics on an error.
+    /// Benchmark function name of [`decode_slice`]: mqttrs's best harness.
+    pub const SLICE_NAME: &str = "mqttrs-slice";
+
+    /// Decodes every packet in `buf`, splitting each off first, leaving `buf` empty; panics on an
+    /// error.
     pub fn decode_buf(buf: &mut BytesMut) -> usize {
         let mut n = 0;
         while !buf.is_empty() {
-            let len = match frame_len(buf) {
-                Some(len) if len <= buf.len() && len <= super::MAX_PACKET + 5 => len,
-                _ => panic!("{NAME}: packet {n}: bad or incomplete fixed header"),
-            };
-            let frame = buf.split_to(len);
-            match ::mqttrs::decode_slice(&frame) {
-                Ok(Some(p)) => {
-                    black_box(p);
-                    n += 1;
-                }
-                Ok(None) => panic!("{NAME}: packet {n}: incomplete"),
-                Err(e) => panic!("{NAME}: packet {n}: {e:?}"),
-            }
+            let len = next_len(buf, n);
+            decode_frame(&buf.split_to(len), n);
+            n += 1;
         }
         n
+    }
+
+    /// Decodes every packet in `stream` in place, the way mqttrs's borrowed API is used best:
+    /// each frame's length from its fixed header, then `decode_slice` on that sub-slice (no
+    /// buffer, no split). Panics on an error.
+    pub fn decode_slice(stream: &[u8]) -> usize {
+        let (mut rest, mut n) = (stream, 0);
+        while !rest.is_empty() {
+            let (frame, tail) = rest.split_at(next_len(rest, n));
+            decode_frame(frame, n);
+            rest = tail;
+            n += 1;
+        }
+        n
+    }
+
+    /// The length of the `n`th packet, at the front of `buf`.
+    fn next_len(buf: &[u8], n: usize) -> usize {
+        match frame_len(buf) {
+            Some(len) if len <= buf.len() && len <= super::MAX_PACKET + 5 => len,
+            _ => panic!("{NAME}: packet {n}: bad or incomplete fixed header"),
+        }
+    }
+
+    /// Decodes the `n`th packet, exactly `frame`, and drops it.
+    #[inline]
+    fn decode_frame(frame: &[u8], n: usize) {
+        match ::mqttrs::decode_slice(frame) {
+            Ok(Some(p)) => {
+                black_box(p);
+            }
+            Ok(None) => panic!("{NAME}: packet {n}: incomplete"),
+            Err(e) => panic!("{NAME}: packet {n}: {e:?}"),
+        }
     }
 
     /// [`buffer`] then [`decode_buf`].

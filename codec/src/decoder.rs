@@ -4,7 +4,7 @@
 use bytes::BytesMut;
 
 use crate::error::{DecodeError, ErrorKind};
-use crate::packet::{decode_body, Packet, PacketType};
+use crate::packet::{decode_body, decode_body_ref, Packet, PacketRef, PacketType};
 use crate::protocol::{Protocol, Statement};
 use crate::reader::Reader;
 use crate::stmts;
@@ -225,7 +225,41 @@ impl Decoder {
         decode_body(h.packet_type, h.first_byte, reader).map(Some)
     }
 
-    /// Decodes the packet at the front of `bytes`, copying it once. Returns the packet and the
+    /// Decodes the packet at the front of `bytes` without copying it: the packet and the number
+    /// of bytes it took, or `Ok(None)` until `bytes` holds a whole packet. Exactly as strict as
+    /// [`Decoder::decode`]: for every input, the same error, or a packet whose
+    /// [`PacketRef::to_owned`] equals what `decode` returns.
+    ///
+    /// ```
+    /// use touchstone_codec::{Decoder, PacketRef, Protocol};
+    ///
+    /// let bytes = [0x30, 0x07, 0x00, 0x03, b'a', b'/', b'b', b'h', b'i', 0xC0];
+    /// let decoder = Decoder::new(Protocol::V3_1_1);
+    /// let (packet, used) = decoder.decode_ref(&bytes).unwrap().unwrap();
+    /// assert_eq!(used, 9);
+    /// let PacketRef::Publish(publish) = packet else { panic!("{packet:?}") };
+    /// assert_eq!((publish.topic, publish.payload), ("a/b", &b"hi"[..]));
+    /// assert_eq!(decoder.decode_ref(&bytes[used..]).unwrap(), None); // PINGREQ: one more byte
+    /// ```
+    #[inline(always)]
+    pub fn decode_ref<'a>(
+        &self,
+        bytes: &'a [u8],
+    ) -> Result<Option<(PacketRef<'a>, usize)>, DecodeError> {
+        let Some(h) = FixedHeader::parse(bytes, self.protocol, self.max_packet_size)? else {
+            return Ok(None);
+        };
+        let len = h.packet_len();
+        let Some(packet) = bytes.get(..len) else {
+            return Ok(None);
+        };
+        let reader = Reader::borrowed(packet, h.header_len, self.protocol);
+        let packet = decode_body_ref(h.packet_type, h.first_byte, packet, reader)?;
+        Ok(Some((packet, len)))
+    }
+
+    /// Decodes the packet at the front of `bytes` into its owned form (fields that share the
+    /// packet's memory copy it once). Returns the packet and the
     /// number of bytes it took; an input that ends inside a packet is an
     /// [`ErrorKind::Incomplete`] error.
     pub fn decode_slice(&self, bytes: &[u8]) -> Result<(Packet, usize), DecodeError> {
@@ -250,8 +284,7 @@ impl Decoder {
                 ),
             )
         })?;
-        let mut buf = BytesMut::from(frame);
-        let reader = Reader::new(&mut buf, h.packet_len(), h.header_len, self.protocol);
+        let reader = Reader::borrowed(frame, h.header_len, self.protocol);
         let packet = decode_body(h.packet_type, h.first_byte, reader)?;
         Ok((packet, h.packet_len()))
     }

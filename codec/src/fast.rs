@@ -77,10 +77,7 @@ fn publish(
     let topic_len = u16::from_be_bytes([*b.get(header)?, *b.get(header + 1)?]) as usize;
     let topic_end = topic_start + topic_len;
     let topic = b.get(topic_start..topic_end)?;
-    let clean = topic.iter().fold(true, |acc, &c| {
-        acc & (c.wrapping_sub(1) < 0x7F) & (c != b'+') & (c != b'#')
-    });
-    if !clean {
+    if !crate::scan::plain_name(topic) {
         return None;
     }
     let mut pos = topic_end;

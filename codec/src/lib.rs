@@ -7,6 +7,11 @@
 //!   argument of every encode and decode.
 //! * Streaming decode from [`bytes::BytesMut`] ([`Decoder::decode`]) returns `Ok(None)` until a
 //!   whole packet is buffered; strings and payloads are slices of the input.
+//! * Borrowed decode from a slice ([`Decoder::decode_ref`]): a [`PacketRef`] whose strings and
+//!   payloads borrow the input, with no allocation and no reference count for the packets a
+//!   client sends (3.1.1, or 5.0 without properties), exactly as strict as `decode` (the same
+//!   checks run: each packet's checks yield its checked fields, and the owned and borrowed forms
+//!   are both built from those).
 //! * Every rule a codec can check is checked. A [`DecodeError`] says which rule broke: its
 //!   [`ErrorKind`], the 5.0 reason code to answer with, the normative statements (with their
 //!   specification version: the same id means different things in 3.1.1 and 5.0), and the
@@ -29,6 +34,7 @@
 //! assert_eq!(decoder.decode(&mut buf).unwrap(), None);
 //! ```
 
+mod agree;
 mod decoder;
 mod error;
 mod fast;
@@ -50,9 +56,10 @@ mod writer;
 pub use decoder::{decode_slice, peek_protocol, Decoder, FixedHeader, MAX_PACKET_SIZE};
 pub use error::{DecodeError, DecodeErrorInfo, EncodeError, ErrorKind};
 pub use packet::{
-    Auth, ConnAck, Connect, Disconnect, Packet, PacketId, PacketType, PubAck, PubComp, PubRec,
-    PubRel, Publish, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions,
-    UnsubAck, Unsubscribe, Will,
+    Auth, ConnAck, Connect, ConnectRef, Disconnect, FiltersIter, FiltersRef, Packet, PacketId,
+    PacketRef, PacketType, PubAck, PubComp, PubRec, PubRel, Publish, PublishRef, RetainHandling,
+    SubAck, Subscribe, SubscribeRef, Subscription, SubscriptionOptions, SubscriptionsIter,
+    SubscriptionsRef, UnsubAck, Unsubscribe, UnsubscribeRef, Will, WillRef,
 };
 pub use properties::{PayloadFormat, UserProperties};
 pub use protocol::{Protocol, SpecVersion, Statement, UnknownProtocol};

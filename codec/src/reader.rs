@@ -8,27 +8,119 @@ use crate::small::SmallBytes;
 use crate::str::Str;
 use crate::varint::{read_varint, Varint};
 
-/// Reads the fields of the whole packet at the front of a `BytesMut` (fixed header included, so
-/// positions are offsets from the first byte of the packet).
+/// The start and end of a field, as offsets from the first byte of its packet.
+pub(crate) type Span = (usize, usize);
+
+/// Reads the fields of the whole packet at the front of a `BytesMut` ([`Owned`]), or of a
+/// borrowed slice ([`Borrowed`]) (fixed header included, so positions are offsets from the first
+/// byte of the packet).
 ///
-/// The packet is split off the buffer as a shared [`Bytes`] only when a field must share it (a
-/// payload, a long string or binary field); packets that need no such field are read in place
-/// and then skipped, without any reference-count operation. When the reader is dropped, the
-/// packet has left the buffer, whether decoding succeeded or not.
-pub(crate) struct Reader<'a> {
-    src: &'a mut BytesMut,
+/// From a `BytesMut`, the packet is split off the buffer as a shared [`Bytes`] only when a field
+/// must share it (a payload, a long string or binary field); packets that need no such field are
+/// read in place and then skipped, without any reference-count operation. When the reader is
+/// dropped, the packet has left the buffer, whether decoding succeeded or not. From a slice, a
+/// field that must be shared copies the packet once.
+pub(crate) struct Reader<'a, S: Source = Owned<'a>> {
+    src: S,
     len: usize,
-    frame: Option<Bytes>,
     pos: usize,
     done: bool,
     pub(crate) protocol: Protocol,
+    _packet: std::marker::PhantomData<&'a [u8]>,
 }
 
-impl Drop for Reader<'_> {
+/// Where a [`Reader`]'s packet lives, and how fields are shared with it.
+pub(crate) trait Source {
+    /// The packet's bytes: the first `len` bytes of the source.
+    fn data(&self, len: usize) -> &[u8];
+    /// The packet as shared bytes, taken out (a later call to `data` is not made).
+    fn take_frame(&mut self, len: usize) -> Bytes;
+    /// The packet as shared bytes, made once and kept.
+    fn frame(&mut self, len: usize) -> &Bytes;
+    /// Reading ended without taking the frame: drop the packet from the source.
+    fn skip(&mut self, len: usize);
+}
+
+/// A packet at the front of a `BytesMut`, split off as shared bytes when a field needs it.
+pub(crate) enum Owned<'a> {
+    /// At the front of the buffer, not yet split off.
+    Buf(&'a mut BytesMut),
+    /// Split off as shared bytes holding exactly the packet.
+    Frame(Bytes),
+}
+
+impl Source for Owned<'_> {
+    #[inline]
+    fn data(&self, len: usize) -> &[u8] {
+        match self {
+            Owned::Buf(b) => &b[..len],
+            Owned::Frame(f) => f,
+        }
+    }
+
+    #[inline]
+    fn take_frame(&mut self, len: usize) -> Bytes {
+        match std::mem::replace(self, Owned::Frame(Bytes::new())) {
+            Owned::Buf(b) => b.split_to(len).freeze(),
+            Owned::Frame(f) => f,
+        }
+    }
+
+    #[inline]
+    fn frame(&mut self, len: usize) -> &Bytes {
+        if let Owned::Buf(_) = self {
+            let frame = self.take_frame(len);
+            *self = Owned::Frame(frame);
+        }
+        match self {
+            Owned::Frame(f) => f,
+            Owned::Buf(_) => unreachable!(),
+        }
+    }
+
+    #[inline]
+    fn skip(&mut self, len: usize) {
+        if let Owned::Buf(b) = self {
+            b.advance(len);
+        }
+    }
+}
+
+/// A borrowed slice holding exactly one packet, copied once if a field must be shared.
+pub(crate) struct Borrowed<'a> {
+    packet: &'a [u8],
+    copy: Option<Bytes>,
+}
+
+impl Source for Borrowed<'_> {
+    #[inline(always)]
+    fn data(&self, _len: usize) -> &[u8] {
+        self.packet
+    }
+
+    #[inline]
+    fn take_frame(&mut self, _len: usize) -> Bytes {
+        match self.copy.take() {
+            Some(f) => f,
+            None => Bytes::copy_from_slice(self.packet),
+        }
+    }
+
+    #[inline]
+    fn frame(&mut self, _len: usize) -> &Bytes {
+        self.copy
+            .get_or_insert_with(|| Bytes::copy_from_slice(self.packet))
+    }
+
+    #[inline(always)]
+    fn skip(&mut self, _len: usize) {}
+}
+
+impl<S: Source> Drop for Reader<'_, S> {
     #[inline]
     fn drop(&mut self) {
-        if !self.done && self.frame.is_none() {
-            self.src.advance(self.len);
+        if !self.done {
+            self.src.skip(self.len);
         }
     }
 }
@@ -40,31 +132,49 @@ impl<'a> Reader<'a> {
     pub(crate) fn new(src: &'a mut BytesMut, len: usize, pos: usize, protocol: Protocol) -> Self {
         debug_assert!(src.len() >= len);
         Reader {
-            src,
+            src: Owned::Buf(src),
             len,
-            frame: None,
             pos,
             done: false,
             protocol,
+            _packet: std::marker::PhantomData,
         }
     }
+}
 
-    /// The packet's bytes.
+impl<'a> Reader<'a, Borrowed<'a>> {
+    /// A reader over `packet` (exactly one whole packet), starting at `pos`.
     #[inline]
-    fn data(&self) -> &[u8] {
-        match &self.frame {
-            Some(f) => f,
-            None => &self.src[..self.len],
+    pub(crate) fn borrowed(packet: &'a [u8], pos: usize, protocol: Protocol) -> Self {
+        Reader {
+            src: Borrowed { packet, copy: None },
+            len: packet.len(),
+            pos,
+            done: false,
+            protocol,
+            _packet: std::marker::PhantomData,
         }
     }
+}
 
-    /// The packet as shared bytes, splitting it off the buffer the first time.
+impl<S: Source> Reader<'_, S> {
+    /// The packet's bytes.
+    #[inline(always)]
+    fn data(&self) -> &[u8] {
+        self.src.data(self.len)
+    }
+
+    /// The packet as shared bytes, splitting it off the buffer (or copying the slice) the first
+    /// time.
     #[inline]
     fn frame(&mut self) -> &Bytes {
-        if self.frame.is_none() {
-            self.frame = Some(self.src.split_to(self.len).freeze());
-        }
-        self.frame.as_ref().unwrap_or_else(|| unreachable!())
+        self.src.frame(self.len)
+    }
+
+    /// The whole packet.
+    #[inline]
+    pub(crate) fn packet(&self) -> &[u8] {
+        self.data()
     }
 
     /// Current offset from the start of the packet.
@@ -182,10 +292,16 @@ impl<'a> Reader<'a> {
     #[inline]
     pub(crate) fn binary(&mut self, what: &str) -> Result<Bytes, DecodeError> {
         let (start, end) = self.field(what)?;
+        Ok(self.share(start, end))
+    }
+
+    /// The bytes from `start` to `end` (a field already read), shared with the packet.
+    #[inline]
+    pub(crate) fn share(&mut self, start: usize, end: usize) -> Bytes {
         if start == end {
-            return Ok(Bytes::new());
+            return Bytes::new();
         }
-        Ok(self.frame().slice(start..end))
+        self.frame().slice(start..end)
     }
 
     /// The bytes from `start` to `end`, copied if short and shared if long.
@@ -201,9 +317,20 @@ impl<'a> Reader<'a> {
     /// surrogates, and without U+0000. `field` adds the statement that names this field.
     #[inline]
     pub(crate) fn string(&mut self, what: &str, field: &[Statement]) -> Result<Str, DecodeError> {
+        let (start, end) = self.string_span(what, field)?;
+        Ok(Str::from_checked(self.small(start, end)))
+    }
+
+    /// A string checked as by [`Reader::string`]: its start and end.
+    #[inline]
+    pub(crate) fn string_span(
+        &mut self,
+        what: &str,
+        field: &[Statement],
+    ) -> Result<Span, DecodeError> {
         let (start, end) = self.field(what)?;
         check_utf8(&self.data()[start..end], self.protocol, start, what, field)?;
-        Ok(Str::from_checked(self.small(start, end)))
+        Ok((start, end))
     }
 
     /// A string whose bytes are only checked, not kept.
@@ -213,8 +340,7 @@ impl<'a> Reader<'a> {
         what: &str,
         field: &[Statement],
     ) -> Result<(), DecodeError> {
-        let (start, end) = self.field(what)?;
-        check_utf8(&self.data()[start..end], self.protocol, start, what, field)
+        self.string_span(what, field).map(drop)
     }
 
     /// A topic name or filter: a string whose U+0000 also breaks 3.1.1 and 5.0 [MQTT-4.7.3-2].
@@ -224,6 +350,17 @@ impl<'a> Reader<'a> {
         what: &str,
         field: &[Statement],
     ) -> Result<Str, DecodeError> {
+        let (start, end) = self.topic_span(what, field)?;
+        Ok(Str::from_checked(self.small(start, end)))
+    }
+
+    /// A topic name or filter checked as by [`Reader::topic_string`]: its start and end.
+    #[inline]
+    pub(crate) fn topic_span(
+        &mut self,
+        what: &str,
+        field: &[Statement],
+    ) -> Result<Span, DecodeError> {
         let (start, end) = self.field(what)?;
         let bytes = &self.data()[start..end];
         if !is_plain_ascii(bytes) {
@@ -234,20 +371,13 @@ impl<'a> Reader<'a> {
             }
             check_utf8(bytes, self.protocol, start, what, field)?;
         }
-        Ok(Str::from_checked(self.small(start, end)))
+        Ok((start, end))
     }
 
-    /// How many length-prefixed fields, each followed by `extra` bytes, the rest of the packet
-    /// holds if it is well-formed (a capacity hint: never more than the bytes left allow).
+    /// The string from `start` to `end`, a field already checked as a string.
     #[inline]
-    pub(crate) fn count_fields(&self, extra: usize) -> usize {
-        let data = self.data();
-        let (mut pos, mut n) = (self.pos, 0);
-        while let Some(len) = data.get(pos..pos + 2) {
-            pos += 2 + u16::from_be_bytes([len[0], len[1]]) as usize + extra;
-            n += 1;
-        }
-        n
+    pub(crate) fn str(&self, (start, end): Span) -> &str {
+        crate::str::checked(self.bytes(start, end))
     }
 
     /// The raw bytes of a field already read, from `start` to `end`.
@@ -262,15 +392,10 @@ impl<'a> Reader<'a> {
         self.done = true;
         let pos = self.pos;
         if pos == self.len {
-            if self.frame.is_none() {
-                self.src.advance(self.len);
-            }
+            self.src.skip(self.len);
             return Bytes::new();
         }
-        let mut frame = match self.frame.take() {
-            Some(f) => f,
-            None => self.src.split_to(self.len).freeze(),
-        };
+        let mut frame = self.src.take_frame(self.len);
         frame.advance(pos);
         frame
     }
@@ -348,4 +473,17 @@ fn check_utf8_slow(
         );
     }
     Ok(())
+}
+
+/// The length-prefixed field at `pos` in a checked `packet` (a string or binary field, or a topic
+/// filter of a list whose filters are each followed by `extra` bytes: 1 for the Subscription
+/// Options, else 0): its span, the byte after it (0 if `extra` is 0) and the offset of the next
+/// field. `None` past the end. For walks over fields the decoder has already checked.
+#[inline]
+pub(crate) fn next_field(packet: &[u8], pos: usize, extra: usize) -> Option<(Span, u8, usize)> {
+    let len = packet.get(pos..pos + 2)?;
+    let start = pos + 2;
+    let end = start + u16::from_be_bytes([len[0], len[1]]) as usize;
+    let byte = if extra == 0 { 0 } else { *packet.get(end)? };
+    Some(((start, end), byte, end + extra))
 }

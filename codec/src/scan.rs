@@ -41,6 +41,14 @@ fn tail(b: &[u8]) -> u64 {
     u64::from_le_bytes(t)
 }
 
+/// The high bit of each byte of the result is set where `w`'s byte is `+` (0x2B) or `#` (0x23)
+/// (exact for "any"): the two differ only in bit 3, so setting it maps both, and only them, to
+/// 0x2B.
+#[inline(always)]
+const fn wildcards(w: u64) -> u64 {
+    zero_bytes((w | (LOW * 0x08)) ^ (LOW * b'+' as u64))
+}
+
 /// What [`scan`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Scan {
@@ -50,8 +58,18 @@ pub(crate) struct Scan {
     pub(crate) wildcard: bool,
 }
 
+/// True if `b` is plain (see [`plain`]) and free of wildcards: a valid Topic Name as far as its
+/// bytes go, the usual case. A branch-free fold over the bytes, which the compiler vectorizes
+/// (fewer instructions than [`scan`] on a 32-byte topic).
+#[inline(always)]
+pub(crate) fn plain_name(b: &[u8]) -> bool {
+    b.iter().fold(true, |acc, &c| {
+        acc & (c.wrapping_sub(1) < 0x7F) & (c != b'+') & (c != b'#')
+    })
+}
+
 /// Classifies `b` in one pass.
-#[inline]
+#[inline(always)]
 pub(crate) fn scan(b: &[u8]) -> Scan {
     let mut odd = 0u64;
     let mut wild = 0u64;
@@ -59,11 +77,11 @@ pub(crate) fn scan(b: &[u8]) -> Scan {
     for c in &mut chunks {
         let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
         odd |= (w & HIGH) | zero_bytes(w);
-        wild |= zero_bytes(w ^ (LOW * b'+' as u64)) | zero_bytes(w ^ (LOW * b'#' as u64));
+        wild |= wildcards(w);
     }
     let w = tail(b);
     odd |= (w & HIGH) | zero_bytes(w);
-    wild |= zero_bytes(w ^ (LOW * b'+' as u64)) | zero_bytes(w ^ (LOW * b'#' as u64));
+    wild |= wildcards(w);
     Scan {
         plain: odd == 0,
         wildcard: wild != 0,
@@ -71,23 +89,19 @@ pub(crate) fn scan(b: &[u8]) -> Scan {
 }
 
 /// True if some wildcard in `b` is not a whole level, or something follows `#`: a wildcard
-/// needs `/` (or an end) on both sides, and `#` must be last. Visits only the wildcards.
+/// needs `/` (or an end) on both sides, and `#` must be last.
 #[inline]
 pub(crate) fn misplaced_wildcard(b: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(k) = b[from..].iter().position(|&c| c == b'+' || c == b'#') {
-        let i = from + k;
-        let before_ok = i == 0 || b[i - 1] == b'/';
-        let after_ok = match b.get(i + 1) {
-            None => true,
-            Some(&n) => n == b'/' && b[i] == b'+',
-        };
-        if !(before_ok && after_ok) {
-            return true;
-        }
-        from = i + 1;
-    }
-    false
+    // Over every pair of neighbours: a wildcard after something other than `/`, a wildcard
+    // before something other than `/`, or anything after `#`. Branch-free over two slices, so
+    // the compiler vectorizes it. `+` (0x2B) and `#` (0x23) differ only in bit 3.
+    let wild = |c: u8| (c | 0x08) == b'+';
+    let (Some(first), Some(rest)) = (b.get(..b.len().saturating_sub(1)), b.get(1..)) else {
+        return false;
+    };
+    first.iter().zip(rest).fold(false, |bad, (&x, &y)| {
+        bad | (wild(y) & (x != b'/')) | (wild(x) & (y != b'/')) | (x == b'#')
+    })
 }
 
 #[cfg(test)]
@@ -155,6 +169,11 @@ mod tests {
                 b.extend(std::iter::repeat_n(b'y', 19 - b.len().min(19)));
                 assert_eq!(scan(&b), naive(&b), "{b:?}");
                 assert_eq!(plain(&b), naive(&b).plain, "{b:?}");
+                assert_eq!(
+                    plain_name(&b),
+                    naive(&b).plain && !naive(&b).wildcard,
+                    "{b:?}"
+                );
                 assert_eq!(plain(case), naive(case).plain, "{case:?}");
             }
         }

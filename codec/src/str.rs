@@ -63,6 +63,17 @@ impl Str {
     }
 }
 
+/// `bytes` as a string, for bytes the decoder has checked: a field that passed the reader's string
+/// checks (see `reader::check_utf8`).
+#[inline]
+#[allow(unsafe_code)]
+pub(crate) fn checked(bytes: &[u8]) -> &str {
+    debug_assert!(std::str::from_utf8(bytes).is_ok());
+    // SAFETY: callers pass only bytes that `std::str::from_utf8` accepted or that the ASCII fast
+    // path admitted (bytes 0x01..=0x7F only).
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
+
 impl Deref for Str {
     type Target = str;
     #[inline]

@@ -109,10 +109,6 @@ fn validate_filter_levels(filter: &str) -> Result<(), TopicError> {
     if b.is_empty() {
         return Err(TopicError::Empty);
     }
-    // The level rules only matter where a wildcard is.
-    if !crate::scan::scan(b).wildcard {
-        return Ok(());
-    }
     // One pass over adjacent pairs; only a failure needs the precise walk below to name it.
     if !crate::scan::misplaced_wildcard(b) {
         return Ok(());

@@ -1066,8 +1066,22 @@ fn catalogue_round_trips() {
         assert_eq!(n, buf.len(), "{what}: bytes consumed");
         assert_eq!(decoded, e.packet, "{what}: decode_slice");
 
-        // Streaming, one byte at a time: nothing until the last byte.
+        // Borrowed, with the same result as the owned decoder on every prefix.
         let decoder = Decoder::new(e.protocol);
+        let (view, n) = decoder
+            .decode_ref(&buf)
+            .unwrap_or_else(|err| panic!("{what}: decode_ref: {err}"))
+            .unwrap_or_else(|| panic!("{what}: decode_ref wants more bytes"));
+        assert_eq!(n, buf.len(), "{what}: bytes consumed by decode_ref");
+        assert_eq!(view.packet_type(), e.packet.packet_type(), "{what}");
+        assert_eq!(view.to_owned(), e.packet, "{what}: decode_ref");
+        for end in 0..=buf.len() {
+            if let Err(err) = decoder.compare_decode_ref(&buf[..end]) {
+                panic!("{what}, first {end} bytes: {err}");
+            }
+        }
+
+        // Streaming, one byte at a time: nothing until the last byte.
         let mut stream = BytesMut::new();
         for (i, &b) in buf.iter().enumerate() {
             stream.extend_from_slice(&[b]);

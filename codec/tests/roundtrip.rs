@@ -964,6 +964,10 @@ fn round_trip(p: Protocol, packet: &Packet, splits: &[Index]) -> Result<(), Test
         .map_err(|e| TestCaseError::fail(format!("decode with trailing bytes: {e}")))?;
     prop_assert_eq!(&again, packet);
     prop_assert_eq!(used, buf.len());
+    // ... and the borrowed decoder agrees.
+    if let Err(e) = Decoder::new(p).compare_decode_ref(&longer) {
+        return Err(TestCaseError::fail(format!("decode_ref: {e}")));
+    }
     // ... and the decoded packet encodes to the same bytes.
     prop_assert_eq!(&encode(p, &decoded)?[..], &buf[..]);
     // The maximum packet size is inclusive.
@@ -2224,9 +2228,14 @@ fn other_valid_encodings_decode_to_the_same_packet() {
 
 /// The decoder's fast path (PUBLISH, short acknowledgements, pings) returns exactly what the
 /// general decoder returns, for valid packets and for damaged ones, and leaves the buffer in the
-/// same state.
+/// same state; and the borrowed decoder (`decode_ref`) agrees with the owned one.
 fn same_as_general_decoder(p: Protocol, bytes: &[u8]) -> Result<(), TestCaseError> {
     let decoder = Decoder::new(p);
+    if let Err(e) = decoder.compare_decode_ref(bytes) {
+        return Err(TestCaseError::fail(format!(
+            "decode_ref on {bytes:02x?}: {e}"
+        )));
+    }
     let mut fast = BytesMut::from(bytes);
     let mut general = BytesMut::from(bytes);
     loop {

@@ -11,8 +11,20 @@ use touchstone_codec::*;
 const V3: Protocol = Protocol::V3_1_1;
 const V5: Protocol = Protocol::V5;
 
+/// Decodes one packet; first checks that the borrowed decoder agrees with the owned one on it.
+#[track_caller]
 fn decode(p: Protocol, frame: &Frame) -> Result<Packet, DecodeError> {
-    decode_slice(p, &frame.to_bytes()).map(|(packet, _)| packet)
+    let bytes = frame.to_bytes();
+    agrees(p, &bytes);
+    decode_slice(p, &bytes).map(|(packet, _)| packet)
+}
+
+/// Asserts that `Decoder::decode_ref` gives what `Decoder::decode` gives on `bytes`.
+#[track_caller]
+fn agrees(p: Protocol, bytes: &[u8]) {
+    if let Err(e) = Decoder::new(p).compare_decode_ref(bytes) {
+        panic!("{}: {e}", hex::encode(bytes));
+    }
 }
 
 #[track_caller]
@@ -38,6 +50,7 @@ fn fails(
     offset: usize,
 ) -> DecodeError {
     let bytes = frame.to_bytes();
+    agrees(p, &bytes);
     let e = match decode_slice(p, &bytes) {
         Ok((packet, _)) => panic!(
             "expected {} to fail in {p}, decoded {packet:?}",

@@ -7,7 +7,7 @@ use super::{no_v3_properties, read_packet_id, PacketId};
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::{AckProperties, Props};
 use crate::protocol::{Protocol, Statement};
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::reason::ReasonCode;
 
 /// The fields of an acknowledgement in the PUBLISH flows.
@@ -18,9 +18,11 @@ pub(crate) struct AckFields {
 }
 
 /// Decodes an acknowledgement whose valid 5.0 reason codes are `codes` (the rule `rule`).
-#[inline]
-pub(crate) fn decode(
-    mut r: Reader<'_>,
+/// Always inlined: returning the fields through memory from a separate function costs a stalled
+/// load on every acknowledgement.
+#[inline(always)]
+pub(crate) fn decode<S: Source>(
+    mut r: Reader<'_, S>,
     name: &'static str,
     codes: &[u8],
     rule: &'static str,
@@ -127,8 +129,8 @@ macro_rules! ack_packet {
         }
 
         impl $crate::packet::Codec for $ty {
-            #[inline]
-            fn decode(_first: u8, r: $crate::reader::Reader<'_>) -> Result<Self, $crate::error::DecodeError> {
+            #[inline(always)]
+            fn decode<S: $crate::reader::Source>(_first: u8, r: $crate::reader::Reader<'_, S>) -> Result<Self, $crate::error::DecodeError> {
                 let f = $crate::packet::ack::decode(r, $name, $codes, $rule)?;
                 Ok($ty { packet_id: f.packet_id, reason_code: f.reason_code, properties: f.properties })
             }

@@ -6,7 +6,7 @@ use super::{not_in_v3, Codec};
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::AuthProperties;
 use crate::protocol::{Protocol, Statement};
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::reason::{valid, ReasonCode};
 
 /// AUTH: one step of an enhanced authentication exchange.
@@ -26,7 +26,7 @@ pub struct Auth {
 }
 
 impl Codec for Auth {
-    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
+    fn decode<S: Source>(_first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
         let mut a = Auth::default();
         // 5.0 section 3.15.2.1: a Remaining Length of 0 means Success with no properties.
         if !r.is_empty() {

@@ -6,7 +6,7 @@ use super::{no_v3_properties, Codec};
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::ConnAckProperties;
 use crate::protocol::Protocol;
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::reason::{valid, ReasonCode};
 use crate::stmts;
 
@@ -28,7 +28,7 @@ pub struct ConnAck {
 }
 
 impl Codec for ConnAck {
-    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
+    fn decode<S: Source>(_first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
         let p = r.protocol;
         let flags_at = r.pos();
         let flags = r.u8("Connect Acknowledge Flags")?;

@@ -4,10 +4,10 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{check_bin, check_str, no_v3_properties, topic_encode_error, topic_error, Codec};
 use crate::error::{DecodeError, EncodeError, ErrorKind};
-use crate::properties::{ConnectProperties, WillProperties};
+use crate::properties::{ConnectProperties, Props, WillProperties};
 use crate::protocol::Protocol;
 use crate::qos::QoS;
-use crate::reader::Reader;
+use crate::reader::{Reader, Source, Span};
 use crate::reason::ReasonCode;
 use crate::stmts;
 use crate::str::Str;
@@ -90,8 +90,29 @@ fn or_cite(statements: &'static [crate::Statement]) -> impl FnOnce(DecodeError) 
     }
 }
 
-impl Codec for Connect {
-    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
+/// The checked fields of a CONNECT, from which both its owned and borrowed forms are built.
+pub(crate) struct ConnectFields {
+    clean_start: bool,
+    keep_alive: u16,
+    client_id: Span,
+    will: Option<WillFields>,
+    username: Option<Span>,
+    password: Option<Span>,
+    properties: Props<ConnectProperties>,
+}
+
+/// The checked fields of a Will.
+struct WillFields {
+    topic: Span,
+    payload: Span,
+    qos: QoS,
+    retain: bool,
+    properties: Props<WillProperties>,
+}
+
+/// Reads and checks a CONNECT.
+pub(crate) fn parse<S: Source>(r: &mut Reader<'_, S>) -> Result<ConnectFields, DecodeError> {
+    {
         let p = r.protocol;
         let name_at = r.pos();
         let (start, end) = r.field("Protocol Name")?;
@@ -160,21 +181,21 @@ impl Codec for Connect {
         }
         let keep_alive = r.u16("Keep Alive")?;
         let properties = if p.is_v5() {
-            ConnectProperties::decode_props(&mut r, "CONNECT")?
+            ConnectProperties::decode_props(r, "CONNECT")?
         } else {
-            crate::properties::Props::none()
+            Props::none()
         };
 
         let id_at = r.pos();
         let client_id = r
-            .string(
+            .string_span(
                 "Client Identifier",
                 stmts!(p, v311: ["MQTT-3.1.3-4"], v5: ["MQTT-3.1.3-4"]),
             )
             .map_err(or_cite(
                 stmts!(p, v311: ["MQTT-3.1.3-3"], v5: ["MQTT-3.1.3-3"]),
             ))?;
-        if !p.is_v5() && client_id.is_empty() && !clean_start {
+        if !p.is_v5() && client_id.0 == client_id.1 && !clean_start {
             // 3.1.1: the server answers CONNACK 0x02 (Identifier rejected), which 0x85 maps to.
             return Err(DecodeError::protocol(
                 id_at,
@@ -194,21 +215,21 @@ impl Codec for Connect {
                     )
                     .cite(missing));
                 }
-                WillProperties::decode_props(&mut r, "Will Properties")?
+                WillProperties::decode_props(r, "Will Properties")?
             } else {
-                crate::properties::Props::none()
+                Props::none()
             };
             let topic_at = r.pos();
             let topic = r
-                .topic_string(
+                .topic_span(
                     "Will Topic",
                     stmts!(p, v311: ["MQTT-3.1.3-10"], v5: ["MQTT-3.1.3-11"]),
                 )
                 .map_err(or_cite(missing))?;
-            validate_topic_name(&topic)
+            validate_topic_name(r.str(topic))
                 .map_err(|e| topic_error(e, topic_at + 2, p, "Will Topic"))?;
-            let payload = r.binary("Will Message").map_err(or_cite(missing))?;
-            Some(Will {
+            let payload = r.field("Will Message").map_err(or_cite(missing))?;
+            Some(WillFields {
                 topic,
                 payload,
                 qos: will_qos,
@@ -221,7 +242,7 @@ impl Codec for Connect {
 
         let username = if username_flag {
             Some(
-                r.string(
+                r.string_span(
                     "User Name",
                     stmts!(p, v311: ["MQTT-3.1.3-11"], v5: ["MQTT-3.1.3-12"]),
                 )
@@ -232,11 +253,10 @@ impl Codec for Connect {
         } else {
             None
         };
-        let password_at = if password_flag {
-            let (start, _) = r.field("Password").map_err(or_cite(
+        let password = if password_flag {
+            Some(r.field("Password").map_err(or_cite(
                 stmts!(p, v311: ["MQTT-3.1.2-21"], v5: ["MQTT-3.1.2-19"]),
-            ))?;
-            Some(start)
+            ))?)
         } else {
             None
         };
@@ -250,9 +270,7 @@ impl Codec for Connect {
             };
             return Err(r.finish("CONNECT").unwrap_err().cite(statements));
         }
-        // The Password ends the packet: it takes the packet's bytes rather than a new share.
-        let password = password_at.map(|start| r.rest_from(start));
-        Ok(Connect {
+        Ok(ConnectFields {
             clean_start,
             keep_alive,
             client_id,
@@ -260,6 +278,185 @@ impl Codec for Connect {
             username,
             password,
             properties,
+        })
+    }
+}
+
+/// A CONNECT borrowed from the bytes it was decoded from (see [`crate::Decoder::decode_ref`]).
+///
+/// Kept small (the size of a [`crate::PacketRef`] is that of its largest variant): it holds the
+/// checked packet and where its payload starts, and reads its string and binary fields on
+/// access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectRef<'a> {
+    packet: &'a [u8],
+    /// Offset of the Client Identifier's length.
+    payload: u32,
+    /// Offset of the Will Topic's length (after the Will Properties); 0 without a Will.
+    will: u32,
+    keep_alive: u16,
+    /// The Connect Flags (checked).
+    flags: u8,
+    properties: Props<ConnectProperties>,
+    will_properties: Props<WillProperties>,
+}
+
+/// The Will of a [`ConnectRef`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WillRef<'a> {
+    /// Will Topic.
+    pub topic: &'a str,
+    /// Will Message (3.1.1), Will Payload (5.0).
+    pub payload: &'a [u8],
+    /// Will QoS.
+    pub qos: QoS,
+    /// Will Retain.
+    pub retain: bool,
+    /// 5.0 Will Properties (decoded into their owned form: they allocate when present).
+    pub properties: &'a Props<WillProperties>,
+}
+
+impl<'a> ConnectRef<'a> {
+    /// The view of the checked fields `f` of the CONNECT in `packet`.
+    #[inline]
+    pub(crate) fn new(packet: &'a [u8], f: ConnectFields) -> Self {
+        let flags = u8::from(f.clean_start) << 1
+            | f.will
+                .as_ref()
+                .map_or(0, |w| 0x04 | w.qos.as_u8() << 3 | u8::from(w.retain) << 5)
+            | u8::from(f.password.is_some()) << 6
+            | u8::from(f.username.is_some()) << 7;
+        let (will, will_properties) = match f.will {
+            Some(w) => (w.topic.0 - 2, w.properties),
+            None => (0, Props::none()),
+        };
+        ConnectRef {
+            packet,
+            payload: (f.client_id.0 - 2) as u32,
+            will: will as u32,
+            keep_alive: f.keep_alive,
+            flags,
+            properties: f.properties,
+            will_properties,
+        }
+    }
+
+    /// The string or binary field whose length is at `at`, and the offset after it.
+    #[inline]
+    fn field(&self, at: usize) -> (&'a [u8], usize) {
+        match crate::reader::next_field(self.packet, at, 0) {
+            Some(((start, end), _, next)) => {
+                (self.packet.get(start..end).unwrap_or_default(), next)
+            }
+            None => (&[], at),
+        }
+    }
+
+    /// Clean Start (5.0), Clean Session (3.1, 3.1.1).
+    pub fn clean_start(&self) -> bool {
+        self.flags & 0x02 != 0
+    }
+
+    /// Keep Alive, seconds.
+    pub fn keep_alive(&self) -> u16 {
+        self.keep_alive
+    }
+
+    /// Client Identifier (may be empty).
+    pub fn client_id(&self) -> &'a str {
+        crate::str::checked(self.field(self.payload as usize).0)
+    }
+
+    /// The Will, if the Will Flag is set.
+    pub fn will(&self) -> Option<WillRef<'_>> {
+        if self.flags & 0x04 == 0 {
+            return None;
+        }
+        let (topic, next) = self.field(self.will as usize);
+        Some(WillRef {
+            topic: crate::str::checked(topic),
+            payload: self.field(next).0,
+            qos: QoS::from_u8((self.flags >> 3) & 0x03).unwrap_or_default(),
+            retain: self.flags & 0x20 != 0,
+            properties: &self.will_properties,
+        })
+    }
+
+    /// The offset after the Will, or after the Client Identifier without one.
+    fn after_will(&self) -> usize {
+        if self.flags & 0x04 == 0 {
+            self.field(self.payload as usize).1
+        } else {
+            let (_, payload) = self.field(self.will as usize);
+            self.field(payload).1
+        }
+    }
+
+    /// User Name.
+    pub fn username(&self) -> Option<&'a str> {
+        (self.flags & 0x80 != 0).then(|| crate::str::checked(self.field(self.after_will()).0))
+    }
+
+    /// Password.
+    pub fn password(&self) -> Option<&'a [u8]> {
+        if self.flags & 0x40 == 0 {
+            return None;
+        }
+        let mut at = self.after_will();
+        if self.flags & 0x80 != 0 {
+            at = self.field(at).1;
+        }
+        Some(self.field(at).0)
+    }
+
+    /// 5.0 properties (decoded into their owned form: they allocate when present).
+    pub fn properties(&self) -> &Props<ConnectProperties> {
+        &self.properties
+    }
+
+    /// An owned copy.
+    pub fn to_owned(&self) -> Connect {
+        Connect {
+            clean_start: self.clean_start(),
+            keep_alive: self.keep_alive,
+            client_id: Str::from(self.client_id()),
+            will: self.will().map(|w| Will {
+                topic: Str::from(w.topic),
+                payload: Bytes::copy_from_slice(w.payload),
+                qos: w.qos,
+                retain: w.retain,
+                properties: w.properties.clone(),
+            }),
+            username: self.username().map(Str::from),
+            password: self.password().map(Bytes::copy_from_slice),
+            properties: self.properties.clone(),
+        }
+    }
+}
+
+impl Codec for Connect {
+    fn decode<S: Source>(_first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
+        let f = parse(&mut r)?;
+        let client_id = Str::from_checked(r.small(f.client_id.0, f.client_id.1));
+        let will = f.will.map(|w| Will {
+            topic: Str::from_checked(r.small(w.topic.0, w.topic.1)),
+            payload: r.share(w.payload.0, w.payload.1),
+            qos: w.qos,
+            retain: w.retain,
+            properties: w.properties,
+        });
+        let username = f
+            .username
+            .map(|(start, end)| Str::from_checked(r.small(start, end)));
+        Ok(Connect {
+            clean_start: f.clean_start,
+            keep_alive: f.keep_alive,
+            client_id,
+            will,
+            username,
+            // The Password ends the packet: it takes the packet's bytes rather than a new share.
+            password: f.password.map(|(start, _)| r.rest_from(start)),
+            properties: f.properties,
         })
     }
 

@@ -6,7 +6,7 @@ use super::{no_v3_properties, not_in_v3, Codec};
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::DisconnectProperties;
 use crate::protocol::{Protocol, Statement};
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::reason::{valid, ReasonCode};
 
 /// DISCONNECT: the last packet on a connection (from either side in 5.0).
@@ -36,7 +36,7 @@ impl Disconnect {
 }
 
 impl Codec for Disconnect {
-    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
+    fn decode<S: Source>(_first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
         let mut d = Disconnect::default();
         // 5.0 section 3.14.2.1: a Remaining Length of 0 means Normal disconnection; below 2,
         // no properties.

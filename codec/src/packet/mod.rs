@@ -2,9 +2,11 @@
 
 mod ack;
 mod auth;
+mod borrowed;
 mod connack;
 mod connect;
 mod disconnect;
+mod filters;
 mod pingreq;
 mod pingresp;
 mod puback;
@@ -23,22 +25,27 @@ use std::num::NonZeroU16;
 use bytes::{BufMut, BytesMut};
 
 pub use auth::Auth;
+pub(crate) use borrowed::decode_body_ref;
+pub use borrowed::PacketRef;
 pub use connack::ConnAck;
-pub use connect::{Connect, Will};
+pub use connect::{Connect, ConnectRef, Will, WillRef};
 pub use disconnect::Disconnect;
 pub use puback::PubAck;
 pub use pubcomp::PubComp;
-pub use publish::Publish;
+pub use publish::{Publish, PublishRef};
 pub use pubrec::PubRec;
 pub use pubrel::PubRel;
 pub use suback::SubAck;
-pub use subscribe::{RetainHandling, Subscribe, Subscription, SubscriptionOptions};
+pub use subscribe::{
+    RetainHandling, Subscribe, SubscribeRef, Subscription, SubscriptionOptions, SubscriptionsIter,
+    SubscriptionsRef,
+};
 pub use unsuback::UnsubAck;
-pub use unsubscribe::Unsubscribe;
+pub use unsubscribe::{FiltersIter, FiltersRef, Unsubscribe, UnsubscribeRef};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::protocol::Protocol;
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::stmts;
 use crate::topic::TopicError;
 use crate::varint::{varint_len, write_varint, VARINT_MAX};
@@ -159,7 +166,7 @@ pub enum Packet {
 /// What every packet type implements: decode from its body, and checked and unchecked encode.
 pub(crate) trait Codec: Sized {
     /// Decodes the body; `first` is the first byte of the fixed header.
-    fn decode(first: u8, r: Reader<'_>) -> Result<Self, DecodeError>;
+    fn decode<S: Source>(first: u8, r: Reader<'_, S>) -> Result<Self, DecodeError>;
     /// The low nibble of the first byte.
     fn flags(&self) -> u8 {
         0
@@ -271,7 +278,11 @@ impl Packet {
 
 /// Decodes the body of a packet whose fixed header has been checked.
 #[inline]
-pub(crate) fn decode_body(ty: PacketType, first: u8, r: Reader<'_>) -> Result<Packet, DecodeError> {
+pub(crate) fn decode_body<S: Source>(
+    ty: PacketType,
+    first: u8,
+    r: Reader<'_, S>,
+) -> Result<Packet, DecodeError> {
     Ok(match ty {
         PacketType::Publish => Packet::Publish(Publish::decode(first, r)?),
         PacketType::PubAck => Packet::PubAck(PubAck::decode(first, r)?),
@@ -291,9 +302,16 @@ pub(crate) fn decode_body(ty: PacketType, first: u8, r: Reader<'_>) -> Result<Pa
     })
 }
 
+/// The string at `span` in `packet`, a field the decoder has checked (empty if out of bounds,
+/// which a checked span never is).
+#[inline]
+pub(crate) fn field_str(packet: &[u8], (start, end): crate::reader::Span) -> &str {
+    crate::str::checked(packet.get(start..end).unwrap_or_default())
+}
+
 /// Reads a non-zero Packet Identifier (3.1.1 [MQTT-2.3.1-1]; 5.0 [MQTT-2.2.1-3], [MQTT-2.2.1-4]).
 #[inline]
-pub(crate) fn read_packet_id(r: &mut Reader<'_>) -> Result<PacketId, DecodeError> {
+pub(crate) fn read_packet_id<S: Source>(r: &mut Reader<'_, S>) -> Result<PacketId, DecodeError> {
     let at = r.pos();
     let id = r.u16("Packet Identifier")?;
     PacketId::new(id).ok_or_else(|| {

@@ -3,13 +3,14 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{
-    check_str, no_v3_properties, read_packet_id, topic_encode_error, topic_error, Codec, PacketId,
+    check_str, field_str, no_v3_properties, read_packet_id, topic_encode_error, topic_error, Codec,
+    PacketId,
 };
 use crate::error::{DecodeError, EncodeError};
-use crate::properties::PublishProperties;
+use crate::properties::{Props, PublishProperties};
 use crate::protocol::Protocol;
 use crate::qos::QoS;
-use crate::reader::{check_utf8, Reader};
+use crate::reader::{check_utf8, Reader, Source, Span};
 use crate::stmts;
 use crate::str::Str;
 use crate::topic::{name_has_wildcard, validate_topic_name, TopicError};
@@ -84,64 +85,136 @@ fn check_topic_name(topic: &[u8], p: Protocol, start: usize) -> Result<(), Decod
     Ok(())
 }
 
+/// The checked fields of a PUBLISH, from which both its owned and borrowed forms are built.
+pub(crate) struct PublishFields {
+    dup: bool,
+    qos: QoS,
+    retain: bool,
+    topic: Span,
+    packet_id: Option<PacketId>,
+    properties: Props<PublishProperties>,
+    /// Offset of the payload, which runs to the end of the packet.
+    payload: usize,
+}
+
+/// Reads and checks a PUBLISH whose first byte is `first`.
+#[inline(always)]
+pub(crate) fn parse<S: Source>(
+    first: u8,
+    r: &mut Reader<'_, S>,
+) -> Result<PublishFields, DecodeError> {
+    let p = r.protocol;
+    let dup = first & 0x08 != 0;
+    let retain = first & 0x01 != 0;
+    let Some(qos) = QoS::from_u8((first >> 1) & 0x03) else {
+        return Err(
+            DecodeError::malformed(0, "PUBLISH QoS bits are both 1 (QoS 3)")
+                .cite(stmts!(p, v311: ["MQTT-3.3.1-4"], v5: ["MQTT-3.3.1-4"])),
+        );
+    };
+    if qos == QoS::AtMostOnce && dup {
+        return Err(DecodeError::malformed(0, "DUP is 1 on a QoS 0 PUBLISH")
+            .cite(stmts!(p, v311: ["MQTT-3.3.1-2"], v5: ["MQTT-3.3.1-2"])));
+    }
+    let topic_at = r.pos();
+    let (start, end) = r.field("Topic Name")?;
+    let topic = r.bytes(start, end);
+    // One pass over the usual case: ASCII without wildcards or U+0000.
+    if !crate::scan::plain_name(topic) {
+        check_topic_name(topic, p, start)?;
+    }
+    if start == end && !p.is_v5() {
+        return Err(topic_error(TopicError::Empty, topic_at, p, "Topic Name"));
+    }
+    let packet_id = if qos == QoS::AtMostOnce {
+        None
+    } else {
+        Some(read_packet_id(r)?)
+    };
+    let properties = if p.is_v5() {
+        let props = PublishProperties::decode_props(r, "PUBLISH")?;
+        if start == end && props.topic_alias.is_none() {
+            // 5.0 section 3.3.2.1: a zero-length Topic Name needs a Topic Alias.
+            return Err(DecodeError::protocol(
+                topic_at,
+                "Topic Name is empty and there is no Topic Alias",
+            )
+            .cite(&[crate::Statement::v5("MQTT-4.7.3-1")]));
+        }
+        props
+    } else {
+        Props::none()
+    };
+    Ok(PublishFields {
+        dup,
+        qos,
+        retain,
+        topic: (start, end),
+        packet_id,
+        properties,
+        payload: r.pos(),
+    })
+}
+
+/// A PUBLISH borrowed from the bytes it was decoded from (see [`crate::Decoder::decode_ref`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishRef<'a> {
+    /// DUP.
+    pub dup: bool,
+    /// QoS level.
+    pub qos: QoS,
+    /// RETAIN.
+    pub retain: bool,
+    /// Topic Name (in 5.0 empty when a Topic Alias stands for it).
+    pub topic: &'a str,
+    /// Packet Identifier: present exactly when QoS > 0.
+    pub packet_id: Option<PacketId>,
+    /// 5.0 properties (decoded into their owned form: they allocate when present).
+    pub properties: Props<PublishProperties>,
+    /// Payload.
+    pub payload: &'a [u8],
+}
+
+impl<'a> PublishRef<'a> {
+    /// The view of the checked fields `f` of the PUBLISH that `r` read from `packet`.
+    #[inline]
+    pub(crate) fn new(packet: &'a [u8], f: PublishFields) -> Self {
+        PublishRef {
+            dup: f.dup,
+            qos: f.qos,
+            retain: f.retain,
+            topic: field_str(packet, f.topic),
+            packet_id: f.packet_id,
+            properties: f.properties,
+            payload: packet.get(f.payload..).unwrap_or_default(),
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_owned(&self) -> Publish {
+        Publish {
+            dup: self.dup,
+            qos: self.qos,
+            retain: self.retain,
+            topic: Str::from(self.topic),
+            packet_id: self.packet_id,
+            properties: self.properties.clone(),
+            payload: Bytes::copy_from_slice(self.payload),
+        }
+    }
+}
+
 impl Codec for Publish {
     #[inline]
-    fn decode(first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
-        let p = r.protocol;
-        let dup = first & 0x08 != 0;
-        let retain = first & 0x01 != 0;
-        let Some(qos) = QoS::from_u8((first >> 1) & 0x03) else {
-            return Err(
-                DecodeError::malformed(0, "PUBLISH QoS bits are both 1 (QoS 3)")
-                    .cite(stmts!(p, v311: ["MQTT-3.3.1-4"], v5: ["MQTT-3.3.1-4"])),
-            );
-        };
-        if qos == QoS::AtMostOnce && dup {
-            return Err(DecodeError::malformed(0, "DUP is 1 on a QoS 0 PUBLISH")
-                .cite(stmts!(p, v311: ["MQTT-3.3.1-2"], v5: ["MQTT-3.3.1-2"])));
-        }
-
-        let topic_at = r.pos();
-        let (start, end) = r.field("Topic Name")?;
-        let topic = r.bytes(start, end);
-        // One pass over the usual case: ASCII without wildcards or U+0000.
-        let clean = topic.iter().fold(true, |acc, &c| {
-            acc & (c.wrapping_sub(1) < 0x7F) & (c != b'+') & (c != b'#')
-        });
-        if !clean {
-            check_topic_name(topic, p, start)?;
-        }
-        if start == end && !p.is_v5() {
-            return Err(topic_error(TopicError::Empty, topic_at, p, "Topic Name"));
-        }
-        let topic = Str::from_checked(r.small(start, end));
-
-        let packet_id = if qos == QoS::AtMostOnce {
-            None
-        } else {
-            Some(read_packet_id(&mut r)?)
-        };
-        let properties = if p.is_v5() {
-            let props = PublishProperties::decode_props(&mut r, "PUBLISH")?;
-            if topic.is_empty() && props.topic_alias.is_none() {
-                // 5.0 section 3.3.2.1: a zero-length Topic Name needs a Topic Alias.
-                return Err(DecodeError::protocol(
-                    topic_at,
-                    "Topic Name is empty and there is no Topic Alias",
-                )
-                .cite(&[crate::Statement::v5("MQTT-4.7.3-1")]));
-            }
-            props
-        } else {
-            crate::properties::Props::none()
-        };
+    fn decode<S: Source>(first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
+        let f = parse(first, &mut r)?;
         Ok(Publish {
-            dup,
-            qos,
-            retain,
-            topic,
-            packet_id,
-            properties,
+            dup: f.dup,
+            qos: f.qos,
+            retain: f.retain,
+            topic: Str::from_checked(r.small(f.topic.0, f.topic.1)),
+            packet_id: f.packet_id,
+            properties: f.properties,
             payload: r.rest(),
         })
     }

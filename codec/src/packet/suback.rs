@@ -6,7 +6,7 @@ use super::{no_v3_properties, read_packet_id, Codec, PacketId};
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::AckProperties;
 use crate::protocol::Protocol;
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::reason::{valid, ReasonCode};
 use crate::stmts;
 
@@ -28,7 +28,7 @@ pub struct SubAck {
 }
 
 impl Codec for SubAck {
-    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
+    fn decode<S: Source>(_first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
         let p = r.protocol;
         let packet_id = read_packet_id(&mut r)?;
         let properties = if p.is_v5() {

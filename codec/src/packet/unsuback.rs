@@ -6,7 +6,7 @@ use super::{no_v3_properties, not_in_v3, read_packet_id, Codec, PacketId};
 use crate::error::{DecodeError, EncodeError};
 use crate::properties::AckProperties;
 use crate::protocol::{Protocol, Statement};
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::reason::{valid, ReasonCode};
 
 /// UNSUBACK: in 5.0, one reason code per topic filter; in 3.1.1 only the Packet Identifier.
@@ -31,7 +31,7 @@ pub struct UnsubAck {
 }
 
 impl Codec for UnsubAck {
-    fn decode(_first: u8, mut r: Reader<'_>) -> Result<Self, DecodeError> {
+    fn decode<S: Source>(_first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
         let p = r.protocol;
         let packet_id = read_packet_id(&mut r)?;
         if !p.is_v5() {

@@ -18,7 +18,7 @@ pub use user::{Iter as UserPropertiesIter, UserProperties};
 use crate::error::DecodeError;
 use crate::protocol::Statement;
 use crate::qos::QoS;
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::small::SmallBytes;
 use crate::str::Str;
 use crate::topic::name_has_wildcard;
@@ -179,8 +179,8 @@ pub(crate) fn duplicate(at: usize, id: u8, packet: &str) -> DecodeError {
 /// copying when they are adjacent, as usual); every other property goes to `each` with its
 /// offset, which assigns it or rejects it as not allowed or duplicated.
 #[inline]
-pub(crate) fn read_properties(
-    r: &mut Reader<'_>,
+pub(crate) fn read_properties<S: Source>(
+    r: &mut Reader<'_, S>,
     packet: &'static str,
     mut each: impl FnMut(Property, usize) -> Result<(), DecodeError>,
 ) -> Result<UserProperties, DecodeError> {
@@ -238,7 +238,7 @@ struct UserRun {
 
 impl UserRun {
     #[inline]
-    fn add(&mut self, r: &Reader<'_>, at: usize) {
+    fn add<S: Source>(&mut self, r: &Reader<'_, S>, at: usize) {
         let now = r.pos();
         if self.count == 0 {
             self.start = at;
@@ -256,7 +256,7 @@ impl UserRun {
     }
 
     #[inline]
-    fn finish(self, r: &mut Reader<'_>) -> UserProperties {
+    fn finish<S: Source>(self, r: &mut Reader<'_, S>) -> UserProperties {
         match (self.count, self.copied) {
             (0, _) => UserProperties::new(),
             (n, Some(copy)) => UserProperties::from_raw(SmallBytes::from_vec(copy), n),
@@ -266,7 +266,7 @@ impl UserRun {
 }
 
 #[inline]
-fn flag(r: &mut Reader<'_>, id: u32, at: usize) -> Result<bool, DecodeError> {
+fn flag<S: Source>(r: &mut Reader<'_, S>, id: u32, at: usize) -> Result<bool, DecodeError> {
     match r.u8(property_name(id))? {
         0 => Ok(false),
         1 => Ok(true),
@@ -278,8 +278,8 @@ fn flag(r: &mut Reader<'_>, id: u32, at: usize) -> Result<bool, DecodeError> {
 }
 
 #[inline]
-fn non_zero_u16(
-    r: &mut Reader<'_>,
+fn non_zero_u16<S: Source>(
+    r: &mut Reader<'_, S>,
     id: u32,
     at: usize,
     cite: &[Statement],
@@ -293,7 +293,11 @@ fn non_zero_u16(
 }
 
 /// Reads the value of property `id` and checks its range.
-fn read_value(r: &mut Reader<'_>, id: u32, at: usize) -> Result<Property, DecodeError> {
+fn read_value<S: Source>(
+    r: &mut Reader<'_, S>,
+    id: u32,
+    at: usize,
+) -> Result<Property, DecodeError> {
     Ok(match id {
         0x01 => match r.u8("Payload Format Indicator")? {
             0 => Property::PayloadFormatIndicator(PayloadFormat::Unspecified),

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::error::{DecodeError, EncodeError};
 use crate::qos::QoS;
-use crate::reader::Reader;
+use crate::reader::{Reader, Source};
 use crate::str::Str;
 use crate::varint::{varint_len, write_varint};
 
@@ -67,7 +67,7 @@ macro_rules! property_set {
             /// Reads a Property Length and the properties of `packet`, boxed unless there are
             /// none (a Property Length of 0 allocates nothing).
             #[inline]
-            pub(crate) fn decode_props(r: &mut Reader<'_>, packet: &'static str) -> Result<Props<Self>, DecodeError> {
+            pub(crate) fn decode_props<S: Source>(r: &mut Reader<'_, S>, packet: &'static str) -> Result<Props<Self>, DecodeError> {
                 if r.peek() == Some(0) {
                     r.u8("Property Length")?;
                     return Ok(Props::none());
@@ -79,7 +79,7 @@ macro_rules! property_set {
 
             /// Reads a Property Length and the properties of `packet` into `self` (empty).
             #[inline]
-            pub(crate) fn decode_into(&mut self, r: &mut Reader<'_>, packet: &'static str) -> Result<(), DecodeError> {
+            pub(crate) fn decode_into<S: Source>(&mut self, r: &mut Reader<'_, S>, packet: &'static str) -> Result<(), DecodeError> {
                 let out = self;
                 #[allow(unreachable_code)]
                 let user = read_properties(r, packet, |prop, at| {
