@@ -228,7 +228,9 @@ impl Decoder {
     /// Decodes the packet at the front of `bytes` without copying it: the packet and the number
     /// of bytes it took, or `Ok(None)` until `bytes` holds a whole packet. Exactly as strict as
     /// [`Decoder::decode`]: for every input, the same error, or a packet whose
-    /// [`PacketRef::to_owned`] equals what `decode` returns.
+    /// [`PacketRef::to_owned`] equals what `decode` returns. An error consumes nothing: a caller
+    /// that goes on past an invalid packet takes its length from [`FixedHeader::parse`] (when the
+    /// fixed header itself is valid).
     ///
     /// ```
     /// use touchstone_codec::{Decoder, PacketRef, Protocol};
