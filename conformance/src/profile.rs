@@ -229,6 +229,45 @@ fn check_caps(where_: &str, c: &CapabilityOverrides) -> Result<(), String> {
     Ok(())
 }
 
+/// The case `id` of the catalogue and the versions `protocol` (`3.1.1`, `5` or `all`) names for
+/// it, each one the case runs for; `at` says which entry of the profile is wrong.
+fn case_and_protocols<'c>(
+    at: &str,
+    id: &str,
+    protocol: &str,
+    catalogue: &'c [Case],
+) -> Result<(&'c Case, Vec<Protocol>), String> {
+    let Some(case) = catalogue.iter().find(|c| c.id == id) else {
+        let area = id.split('.').next().unwrap_or("");
+        let near: Vec<&str> = catalogue
+            .iter()
+            .map(|c| c.id)
+            .filter(|c| !area.is_empty() && c.starts_with(area))
+            .collect();
+        let hint = if near.is_empty() {
+            "run `touchstone list` for the case ids".to_string()
+        } else {
+            format!("cases of that area: {}", near.join(", "))
+        };
+        return Err(format!("{at}: no such case; {hint}"));
+    };
+    let protocols: Vec<Protocol> = match protocol.trim() {
+        "all" => case.protocols.to_vec(),
+        other => match other.parse::<Protocol>() {
+            Ok(p @ (Protocol::V3_1_1 | Protocol::V5)) => vec![p],
+            _ => {
+                return Err(format!(
+                    "{at}: protocol `{protocol}` is not 3.1.1, 5 or all"
+                ))
+            }
+        },
+    };
+    if let Some(p) = protocols.iter().find(|p| !case.runs_for(**p)) {
+        return Err(format!("{at}: the case does not run for MQTT {p}"));
+    }
+    Ok((case, protocols))
+}
+
 impl Profile {
     /// Reads and checks the profile at `path` against the case catalogue.
     pub fn load(path: &Path, catalogue: &[Case]) -> Result<Profile, ProfileError> {
@@ -272,41 +311,11 @@ impl Profile {
         let mut deviations = Vec::new();
         for (i, d) in file.deviation.iter().enumerate() {
             let at = format!("[[deviation]] #{} (case `{}`)", i + 1, d.case);
-            let Some(case) = catalogue.iter().find(|c| c.id == d.case) else {
-                let near: Vec<&str> = catalogue
-                    .iter()
-                    .map(|c| c.id)
-                    .filter(|id| {
-                        let area = d.case.split('.').next().unwrap_or("");
-                        !area.is_empty() && id.starts_with(area)
-                    })
-                    .collect();
-                let hint = if near.is_empty() {
-                    "run `touchstone list` for the case ids".to_string()
-                } else {
-                    format!("cases of that area: {}", near.join(", "))
-                };
-                return Err(format!("{at}: no such case; {hint}"));
-            };
-            let protocols: Vec<Protocol> = match d.protocol.trim() {
-                "all" => case.protocols.to_vec(),
-                other => match other.parse::<Protocol>() {
-                    Ok(p @ (Protocol::V3_1_1 | Protocol::V5)) => vec![p],
-                    _ => {
-                        return Err(format!(
-                            "{at}: protocol `{}` is not 3.1.1, 5 or all",
-                            d.protocol
-                        ))
-                    }
-                },
-            };
+            let (case, protocols) = case_and_protocols(&at, &d.case, &d.protocol, catalogue)?;
             let statement = spec::parse_statement(&d.statement)
                 .map_err(|e| format!("{at}: {e}"))?
                 .statement();
             for p in &protocols {
-                if !case.runs_for(*p) {
-                    return Err(format!("{at}: the case does not run for MQTT {p}"));
-                }
                 if statement.version != p.spec() {
                     return Err(format!(
                         "{at}: statement {statement} is not a statement of MQTT {p} (cite the {} statement)",
@@ -413,23 +422,7 @@ impl Profile {
         }
         for (i, k) in file.knock_on.iter().enumerate() {
             let at = format!("[[knock-on]] #{} (case `{}`)", i + 1, k.case);
-            let Some(case) = catalogue.iter().find(|c| c.id == k.case) else {
-                return Err(format!(
-                    "{at}: no such case; run `touchstone list` for the case ids"
-                ));
-            };
-            let protocols: Vec<Protocol> = match k.protocol.trim() {
-                "all" => case.protocols.to_vec(),
-                other => match other.parse::<Protocol>() {
-                    Ok(p @ (Protocol::V3_1_1 | Protocol::V5)) => vec![p],
-                    _ => {
-                        return Err(format!(
-                            "{at}: protocol `{}` is not 3.1.1, 5 or all",
-                            k.protocol
-                        ))
-                    }
-                },
-            };
+            let (_, protocols) = case_and_protocols(&at, &k.case, &k.protocol, catalogue)?;
             for (field, value) in [
                 ("cause", &k.cause),
                 ("failure", &k.failure),
@@ -444,9 +437,6 @@ impl Profile {
             }
             let cause = k.cause.trim();
             for p in protocols {
-                if !case.runs_for(p) {
-                    return Err(format!("{at}: the case does not run for MQTT {p}"));
-                }
                 // The cause: a deviation of another case for the same version, or a finding
                 // of this version that names the statement it breaks.
                 let statement = if let Some(d) = deviations

@@ -226,7 +226,6 @@ impl ClientBuilder {
             next_packet_id: 0,
             connack: None,
             skip_invalid_except: None,
-            last_invalid: None,
         })
     }
 
@@ -283,8 +282,6 @@ pub struct Client {
     /// Invalid packets that are not PUBLISHes under this prefix are skipped (see
     /// [`Client::skip_invalid_packets_except_under`]).
     skip_invalid_except: Option<String>,
-    /// The last whole frame the codec rejected.
-    last_invalid: Option<Bytes>,
 }
 
 impl std::fmt::Debug for Client {
@@ -415,86 +412,72 @@ impl Client {
     /// Decodes the next whole packet from the buffer, if there is one.
     fn try_decode(&mut self) -> Result<Option<Packet>, CaseError> {
         loop {
-            match self.try_decode_one() {
-                Err(CaseError::Fail(_)) if self.skippable() => {
-                    // The whole frame was invalid and not ours: it is noted; go on.
-                    self.broken = None;
+            if self.buf.is_empty() {
+                return Ok(None);
+            }
+            let h = match FixedHeader::parse(&self.buf, self.protocol, MAX_PACKET_SIZE) {
+                Ok(Some(h)) => h,
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    let raw = self.buf.split().freeze();
+                    return Err(self.undecodable(raw, e));
                 }
-                other => return other,
+            };
+            let len = h.packet_len();
+            if self.buf.len() < len {
+                return Ok(None);
+            }
+            let raw = Bytes::copy_from_slice(&self.buf[..len]);
+            let before = self.buf.len();
+            match self.decoder.decode(&mut self.buf) {
+                Ok(Some(p)) => {
+                    self.shared.transcript.push(
+                        &self.label,
+                        Direction::Recv,
+                        raw,
+                        Some(p.clone()),
+                        None,
+                    );
+                    return Ok(Some(p));
+                }
+                Ok(None) => return Ok(None),
+                Err(e) => {
+                    // The decoder may or may not have taken the frame off the buffer: take
+                    // exactly this frame, so that what follows can still be read.
+                    if self.buf.len() == before {
+                        self.buf.advance(len);
+                    }
+                    if !self.skips(&raw, h.header_len) {
+                        return Err(self.undecodable(raw, e));
+                    }
+                    self.shared.transcript.push(
+                        &self.label,
+                        Direction::Recv,
+                        raw,
+                        None,
+                        Some(format!(
+                            "not a valid MQTT {} packet: {e}; skipped: this client receives other cases' traffic, judged by the cases that sent it",
+                            self.protocol
+                        )),
+                    );
+                }
             }
         }
     }
 
-    /// Whether the invalid frame just taken off the buffer may be skipped: the client skips
-    /// invalid packets and the frame (kept in `last_invalid`) is not a PUBLISH under its prefix.
-    fn skippable(&mut self) -> bool {
-        let (Some(prefix), Some(raw)) = (&self.skip_invalid_except, self.last_invalid.take())
-        else {
+    /// Whether the invalid packet `raw` may be skipped: the client skips invalid packets
+    /// ([`Client::skip_invalid_packets_except_under`]) and `raw` is not a PUBLISH whose Topic
+    /// Name (after the `header_len` bytes of fixed header and its own length) starts with the
+    /// prefix.
+    fn skips(&self, raw: &[u8], header_len: usize) -> bool {
+        let Some(prefix) = &self.skip_invalid_except else {
             return false;
         };
-        let publish_under = raw.first().is_some_and(|b| b >> 4 == 3) && {
-            // Past the fixed header (1 byte and a Remaining Length of 1 to 4 bytes).
-            let header = 1
-                + raw
-                    .iter()
-                    .skip(1)
-                    .take(4)
-                    .take_while(|b| **b & 0x80 != 0)
-                    .count()
-                + 1;
-            raw.get(header + 2..)
-                .is_some_and(|topic| topic.starts_with(prefix.as_bytes()))
-        };
-        if publish_under {
-            return false;
-        }
-        self.shared.transcript.event(
-            &self.label,
-            "the invalid packet above is skipped: this client receives other cases' traffic, judged by the cases that sent it".to_string(),
-        );
-        true
-    }
-
-    /// [`Client::try_decode`] for one packet.
-    fn try_decode_one(&mut self) -> Result<Option<Packet>, CaseError> {
-        if self.buf.is_empty() {
-            return Ok(None);
-        }
-        let len = match FixedHeader::parse(&self.buf, self.protocol, MAX_PACKET_SIZE) {
-            Ok(Some(h)) => h.packet_len(),
-            Ok(None) => return Ok(None),
-            Err(e) => {
-                let raw = self.buf.split().freeze();
-                return Err(self.undecodable(raw, e));
-            }
-        };
-        if self.buf.len() < len {
-            return Ok(None);
-        }
-        let raw = Bytes::copy_from_slice(&self.buf[..len]);
-        let before = self.buf.len();
-        match self.decoder.decode(&mut self.buf) {
-            Ok(Some(p)) => {
-                self.shared.transcript.push(
-                    &self.label,
-                    Direction::Recv,
-                    raw,
-                    Some(p.clone()),
-                    None,
-                );
-                Ok(Some(p))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => {
-                // The decoder may or may not have taken the frame off the buffer: take exactly
-                // this frame, so that what follows can still be read.
-                if self.buf.len() == before {
-                    self.buf.advance(len);
-                }
-                self.last_invalid = Some(raw.clone());
-                Err(self.undecodable(raw, e))
-            }
-        }
+        let publish_under = raw.first().is_some_and(|b| b >> 4 == 3)
+            && raw
+                .get(header_len + 2..)
+                .is_some_and(|topic| topic.starts_with(prefix.as_bytes()));
+        !publish_under
     }
 
     /// The server sent bytes the strict codec rejects: a failure citing what they break.
