@@ -371,10 +371,15 @@ async fn run_case(
                     d.failure_contains.as_deref().unwrap_or_default()
                 ))
             }
-            Outcome::Pass if d.intermittent => observations.push(format!(
-                "the knock-on of {} the profile expects did not happen in this run",
-                d.cause.as_deref().unwrap_or("a deviation")
-            )),
+            Outcome::Pass if d.intermittent => observations.push(match &d.cause {
+                Some(cause) => format!(
+                    "the knock-on of {cause} the profile expects did not happen in this run"
+                ),
+                None => format!(
+                    "the intermittent deviation from {} the profile expects did not show in this run",
+                    d.statement
+                ),
+            }),
             Outcome::Pass => {
                 outcome = Outcome::UnexpectedPass;
                 message = Some(format!(
