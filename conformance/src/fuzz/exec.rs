@@ -134,7 +134,7 @@ pub async fn execute(cfg: &ExecConfig, burst: &Burst, id: u64, liveness: bool) -
             if t.send(&[0xC0, 0x00]).await.is_ok() {
                 ex.writes += 1;
                 ex.bytes += 2;
-                if let Expect::Responsive { pingreqs } = &mut view.expect {
+                if let Expect::Responsive { pingreqs, .. } = &mut view.expect {
                     *pingreqs += 1;
                 }
             }
@@ -246,7 +246,7 @@ async fn watch(
         None
     };
     let done = |w: &Watch| match &view.expect {
-        Expect::Responsive { pingreqs } => w.pingresps >= *pingreqs && w.connack.is_some(),
+        Expect::Responsive { pingreqs, .. } => w.pingresps >= *pingreqs && w.connack.is_some(),
         Expect::Close(v) | Expect::Lenient(v) => w.pingresps > v.pingreqs_before,
         Expect::Nothing(_) => false,
     };
@@ -283,8 +283,19 @@ async fn watch(
         return hits;
     }
     match &view.expect {
-        Expect::Responsive { pingreqs } => {
-            if w.connack == Some(false) && closed.is_none() {
+        Expect::Responsive {
+            pingreqs,
+            connack_may_not_fit,
+        } => {
+            if let (None, None, Some(n)) = (&closed, w.connack, connack_may_not_fit) {
+                // 5.0 [MQTT-3.1.2-24]: the server must not send a CONNACK larger than the
+                // client allows, and nothing says what it does instead.
+                let what = format!(
+                    "the server sent no CONNACK and kept the connection open: the client's Maximum Packet Size {n} may be too small for its CONNACK (5.0 MQTT-3.1.2-24)"
+                );
+                transcript.push(format!("client {c}: observation: {what} (allowed)"));
+                observations.push(what);
+            } else if w.connack == Some(false) && closed.is_none() {
                 // A refused connection must be closed: 3.1.1 [MQTT-3.2.2-5], 5.0 [MQTT-3.2.2-7].
                 let s = if protocol.is_some_and(Protocol::is_v5) {
                     Statement::v5("MQTT-3.2.2-7")

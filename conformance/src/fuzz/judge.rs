@@ -50,6 +50,10 @@ pub enum Expect {
     Responsive {
         /// PINGREQs sent (each owed a PINGRESP).
         pingreqs: usize,
+        /// The 5.0 CONNECT's Maximum Packet Size, when it is smaller than the largest CONNACK
+        /// the server may have to send: then the server may be unable to send any CONNACK
+        /// (5.0 [MQTT-3.1.2-24]), and silence before a CONNACK is allowed.
+        connack_may_not_fit: Option<u32>,
     },
     /// A violation: the server must close the connection, and process nothing after it.
     Close(Box<Violation>),
@@ -118,6 +122,7 @@ pub fn judge_sent(stream: &[u8]) -> SentView {
     let mut pingreqs = 0;
     let mut acked = HashSet::new();
     let mut auth_method = false;
+    let mut connack_may_not_fit = None;
     let violation = |index: usize,
                      what: String,
                      cited: &[Statement],
@@ -182,6 +187,10 @@ pub fn judge_sent(stream: &[u8]) -> SentView {
         match &packet {
             Packet::Connect(c) if index == 0 => {
                 auth_method = c.properties.authentication_method.is_some();
+                connack_may_not_fit = c
+                    .properties
+                    .maximum_packet_size
+                    .filter(|&n| (n as usize) < largest_connack(c));
             }
             Packet::Connect(_) => {
                 return violation(
@@ -238,8 +247,38 @@ pub fn judge_sent(stream: &[u8]) -> SentView {
     }
     SentView {
         protocol: Some(protocol),
-        expect: Expect::Responsive { pingreqs },
+        expect: Expect::Responsive {
+            pingreqs,
+            connack_may_not_fit,
+        },
     }
+}
+
+/// The largest successful CONNACK a 5.0 server may have to send in answer to `c`, once it has
+/// left out what it may leave out to fit the client's Maximum Packet Size (Reason String and
+/// User Properties: 5.0 [MQTT-3.2.2-19], [MQTT-3.2.2-20]). Any server may have limits to
+/// announce, so every property of fixed size counts; the strings a server may be bound to send
+/// count at their largest (a server chooses the Assigned Client Identifier it must send to a
+/// client with an empty one, its Response Information and its authentication data).
+fn largest_connack(c: &touchstone_codec::Connect) -> usize {
+    const STRING: usize = 3 + 65_535;
+    // Session Expiry Interval 5, Receive Maximum 3, Maximum QoS 2, Retain Available 2,
+    // Maximum Packet Size 5, Topic Alias Maximum 3, Wildcard Subscription Available 2,
+    // Subscription Identifiers Available 2, Shared Subscription Available 2, Server Keep
+    // Alive 3.
+    let mut properties = 29;
+    if c.client_id.is_empty() {
+        properties += STRING; // Assigned Client Identifier, 5.0 [MQTT-3.2.2-16].
+    }
+    if c.properties.request_response_information == Some(true) {
+        properties += STRING; // Response Information.
+    }
+    if c.properties.authentication_method.is_some() {
+        properties += 2 * STRING; // Authentication Method and Data.
+    }
+    // Fixed header (type, Remaining Length up to 4 bytes), flags, reason code, Property
+    // Length (up to 4 bytes).
+    1 + 4 + 2 + 4 + properties
 }
 
 /// True if one of `statements` (of `protocol`'s version) fixes the receiver's reaction: it
@@ -533,11 +572,50 @@ mod tests {
 
     const CONNECT_311: &[u8] = &[0x10, 0x0c, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 60, 0, 0];
 
+    /// A 5.0 CONNECT with Maximum Packet Size `max` and client identifier `id`, then a PINGREQ.
+    fn connect_v5_then_ping(max: u32, id: &str) -> Vec<u8> {
+        let mut c = touchstone_codec::Connect {
+            clean_start: true,
+            client_id: id.into(),
+            ..Default::default()
+        };
+        c.properties.maximum_packet_size = Some(max);
+        let mut s = bytes::BytesMut::new();
+        Packet::Connect(Box::new(c))
+            .encode(Protocol::V5, &mut s)
+            .unwrap();
+        s.extend_from_slice(&[0xC0, 0x00]);
+        s.to_vec()
+    }
+
+    #[test]
+    fn mqtt_3_1_2_24_v5_silence_allowed_when_no_connack_can_fit() {
+        let may_not_fit = |max, id| match judge_sent(&connect_v5_then_ping(max, id)).expect {
+            Expect::Responsive {
+                connack_may_not_fit,
+                ..
+            } => connack_may_not_fit,
+            other => panic!("{other:?}"),
+        };
+        // Nothing fits in 1 byte; 40 bytes hold every fixed-size CONNACK property.
+        assert_eq!(may_not_fit(1, "c"), Some(1));
+        assert_eq!(may_not_fit(39, "c"), Some(39));
+        assert_eq!(may_not_fit(40, "c"), None);
+        // An empty client identifier: the server picks the Assigned Client Identifier.
+        assert_eq!(may_not_fit(1000, ""), Some(1000));
+    }
+
     #[test]
     fn valid_stream_owes_pingresps() {
         let mut s = CONNECT_311.to_vec();
         s.extend([0xC0, 0x00, 0xC0, 0x00]);
-        assert_eq!(judge_sent(&s).expect, Expect::Responsive { pingreqs: 2 });
+        assert_eq!(
+            judge_sent(&s).expect,
+            Expect::Responsive {
+                pingreqs: 2,
+                connack_may_not_fit: None
+            }
+        );
     }
 
     #[test]
