@@ -1,10 +1,11 @@
 //! Decodes one stream with Touchstone in a loop, for profilers (`perf record`, callgrind):
 //! `cargo run --release -p touchstone-benches --example decode_loop -- mixed-3.1.1 2000`.
 //! Besides the benchmark streams, `only-TYPE` streams (for example `only-publish`) repeat the
-//! packets of one type from `mixed-3.1.1`, to see what each type costs. A third argument picks
+//! packets of one type from `mixed-3.1.1` (`only-TYPE@mixed-5.0` from another stream), to see
+//! what each type costs. A third argument picks
 //! the mode: `ref` decodes borrowed packets in place with `Decoder::decode_ref`; `mqttrs` decodes
 //! the same bytes with mqttrs, splitting each frame off a buffer, and `mqttrs-slice` in place
-//! from the slice (its best harness); `split` only splits each frame off the buffer as shared
+//! from the slice (its best harness); `mqttbytes-v5` with rumqttc's 5.0 codec; `split` only splits each frame off the buffer as shared
 //! bytes (the floor of a decoder handing out owned payloads). The stream name `malformed`
 //! decodes the catalogue of malformed 3.1.1 packets instead (the error path).
 
@@ -12,7 +13,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use touchstone_benches::peers::mqttrs;
+use touchstone_benches::peers::{mqttbytes_v5, mqttrs};
 use touchstone_benches::{streams, touchstone};
 use touchstone_codec::{Decoder, Protocol};
 
@@ -60,6 +61,8 @@ fn main() {
         // The fastest 3.1.1 peer on the same bytes, for comparison.
         Some("mqttrs") => owned(mqttrs::decode_buf),
         Some("mqttrs-slice") => Box::new(mqttrs::decode_slice),
+        // The fastest 5.0 peer, for the 5.0 streams.
+        Some("mqttbytes-v5") => owned(mqttbytes_v5::decode_buf),
         // The floor of any decoder that hands out owned `Bytes`: split each frame off the
         // buffer as shared bytes and drop it (two reference-count operations), decoding nothing.
         Some("split") => owned(|buf| {
@@ -71,7 +74,9 @@ fn main() {
             packets
         }),
         Some(other) => {
-            eprintln!("unknown mode {other}; one of: ref, mqttrs, mqttrs-slice, split");
+            eprintln!(
+                "unknown mode {other}; one of: ref, mqttrs, mqttrs-slice, mqttbytes-v5, split"
+            );
             std::process::exit(2)
         }
     };
@@ -94,8 +99,15 @@ type Decode = Box<dyn Fn(&[u8]) -> usize>;
 
 fn stream(name: &str) -> (Protocol, Vec<u8>) {
     if let Some(kind) = name.strip_prefix("only-") {
-        let (_, mixed) = streams::all().into_iter().next().expect("mixed-3.1.1");
-        let decoder = Decoder::new(Protocol::V3_1_1);
+        // `only-TYPE` takes the packets from mixed-3.1.1, `only-TYPE@STREAM` from STREAM.
+        let (kind, from) = kind.split_once('@').unwrap_or((kind, "mixed-3.1.1"));
+        let (protocol, bytes) = stream(from);
+        let decoder = Decoder::new(protocol);
+        let mixed = streams::Stream {
+            name: "",
+            bytes,
+            packets: 0,
+        };
         let mut buf = BytesMut::from(&mixed.bytes[..]);
         let mut out = Vec::new();
         let mut start = 0;
@@ -107,10 +119,10 @@ fn stream(name: &str) -> (Protocol, Vec<u8>) {
             start = end;
         }
         if out.is_empty() {
-            eprintln!("no {kind} packets in mixed-3.1.1");
+            eprintln!("no {kind} packets in {from}");
             std::process::exit(2);
         }
-        return (Protocol::V3_1_1, out);
+        return (protocol, out);
     }
     let Some((_, s)) = streams::all().into_iter().find(|(_, s)| s.name == name) else {
         let names: Vec<_> = streams::all().iter().map(|(_, s)| s.name).collect();

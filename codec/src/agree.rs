@@ -4,12 +4,15 @@
 use bytes::BytesMut;
 
 use crate::decoder::Decoder;
+use crate::packet::{Packet, PacketRef};
+use crate::properties::{PublishProperties, PublishPropertiesRef};
 
 impl Decoder {
     /// Decodes `bytes` packet by packet with both [`Decoder::decode`] and
     /// [`Decoder::decode_ref`] until either stops (`Ok(None)` or an error), and returns how many
     /// packets both decoded, or how they first differ: a different result, a borrowed packet
-    /// whose owned copy differs, or a different number of bytes taken.
+    /// whose owned copy differs (or, for a PUBLISH, whose property accessors read other values
+    /// than the owned set holds), or a different number of bytes taken.
     #[doc(hidden)]
     pub fn compare_decode_ref(&self, bytes: &[u8]) -> Result<usize, String> {
         let mut buf = BytesMut::from(bytes);
@@ -27,6 +30,10 @@ impl Decoder {
                     if r.to_owned() != p {
                         return Err(format!("packet {n}: decode {p:?}, decode_ref {r:?}"));
                     }
+                    if let (PacketRef::Publish(r), Packet::Publish(p)) = (&r, &p) {
+                        accessors_agree(&r.properties, &p.properties)
+                            .map_err(|e| format!("packet {n}: {e}"))?;
+                    }
                     if before - buf.len() != len {
                         return Err(format!(
                             "packet {n}: decode took {} bytes, decode_ref {len}",
@@ -40,4 +47,62 @@ impl Decoder {
             }
         }
     }
+}
+
+/// Checks that every accessor of `view` reads what the owned set holds.
+fn accessors_agree(
+    view: &PublishPropertiesRef<'_>,
+    owned: &PublishProperties,
+) -> Result<(), String> {
+    let differ = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+        Err(format!("PUBLISH {what}: accessor {a:?}, owned {b:?}"))
+    };
+    if view.payload_format_indicator() != owned.payload_format_indicator {
+        return differ(
+            "Payload Format Indicator",
+            &view.payload_format_indicator(),
+            &owned.payload_format_indicator,
+        );
+    }
+    if view.message_expiry_interval() != owned.message_expiry_interval {
+        return differ(
+            "Message Expiry Interval",
+            &view.message_expiry_interval(),
+            &owned.message_expiry_interval,
+        );
+    }
+    if view.topic_alias() != owned.topic_alias {
+        return differ("Topic Alias", &view.topic_alias(), &owned.topic_alias);
+    }
+    if view.response_topic() != owned.response_topic.as_ref().map(|s| s.as_str()) {
+        return differ(
+            "Response Topic",
+            &view.response_topic(),
+            &owned.response_topic,
+        );
+    }
+    if view.correlation_data() != owned.correlation_data.as_deref() {
+        return differ(
+            "Correlation Data",
+            &view.correlation_data(),
+            &owned.correlation_data,
+        );
+    }
+    if view.content_type() != owned.content_type.as_ref().map(|s| s.as_str()) {
+        return differ("Content Type", &view.content_type(), &owned.content_type);
+    }
+    let ids: Vec<u32> = view.subscription_identifiers().collect();
+    if ids != owned.subscription_identifiers {
+        return differ(
+            "Subscription Identifiers",
+            &ids,
+            &owned.subscription_identifiers,
+        );
+    }
+    let users: Vec<(&str, &str)> = view.user_properties().collect();
+    let owned_users: Vec<(&str, &str)> = owned.user_properties.iter().collect();
+    if users != owned_users {
+        return differ("User Properties", &users, &owned_users);
+    }
+    Ok(())
 }

@@ -120,96 +120,24 @@ fn publish(
 }
 
 /// The properties of a 5.0 PUBLISH starting at `pos` (its Property Length), when they are the
-/// usual kind: one-byte length and identifiers, short ASCII strings, no binary data. Returns the
-/// set and the offset after it; `None` leaves anything else (and every error) to the general
-/// decoder.
+/// usual kind (see [`scan_publish_properties`]): the set and the offset after it.
 #[inline(always)]
 fn publish_properties(b: &[u8], pos: usize) -> Option<(Props<PublishProperties>, usize)> {
-    let len = *b.get(pos)?;
-    if len == 0 {
+    if *b.get(pos)? == 0 {
         return Some((Props::none(), pos + 1));
     }
-    if len >= 0x80 {
-        return None;
-    }
-    let end = pos + 1 + len as usize;
-    if end > b.len() {
-        return None;
-    }
-    let mut set: Box<PublishProperties> = Box::default();
-    let mut seen = 0u64;
-    let (mut user_start, mut user_end, mut users) = (0, 0, 0u32);
-    let mut p = pos + 1;
-    // A short ASCII string (no U+0000) at `at`: its bounds.
-    let string = |at: usize| -> Option<(usize, usize)> {
-        let n = u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]) as usize;
-        let s = b.get(at + 2..at + 2 + n)?;
-        crate::scan::plain(s).then_some((at + 2, at + 2 + n))
+    let mut set = SetBuilder {
+        set: Box::default(),
+        users: (0, 0, 0),
+        ok: true,
     };
-    while p < end {
-        let id = b[p];
-        if id >= 64 || (seen & (1 << id) != 0 && id != 0x26 && id != 0x0B) {
-            return None;
-        }
-        seen |= 1 << id;
-        p += 1;
-        match id {
-            0x01 => {
-                set.payload_format_indicator = Some(match *b.get(p)? {
-                    0 => PayloadFormat::Unspecified,
-                    1 => PayloadFormat::Utf8,
-                    _ => return None,
-                });
-                p += 1;
-            }
-            0x02 => {
-                let v = b.get(p..p + 4)?;
-                set.message_expiry_interval = Some(u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
-                p += 4;
-            }
-            0x23 => {
-                let alias = u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?]);
-                set.topic_alias = Some(alias).filter(|&a| a != 0);
-                set.topic_alias?;
-                p += 2;
-            }
-            0x0B => {
-                let v = *b.get(p)?;
-                if v == 0 || v >= 0x80 {
-                    return None;
-                }
-                set.subscription_identifiers.push(u32::from(v));
-                p += 1;
-            }
-            0x03 | 0x08 => {
-                let (s, e) = string(p)?;
-                if id == 0x08 && (s == e || b[s..e].iter().any(|&c| c == b'+' || c == b'#')) {
-                    return None;
-                }
-                let v = Str::from_checked(SmallBytes::inline_at(b, s, e)?);
-                if id == 0x03 {
-                    set.content_type = Some(v)
-                } else {
-                    set.response_topic = Some(v)
-                }
-                p = e;
-            }
-            0x26 => {
-                let (_, name_end) = string(p)?;
-                let (_, value_end) = string(name_end)?;
-                if users == 0 {
-                    user_start = p - 1;
-                } else if user_end != p - 1 {
-                    return None;
-                }
-                user_end = value_end;
-                users += 1;
-                p = value_end;
-            }
-            _ => return None,
-        }
-    }
-    if p != end {
+    let (end, _) = scan_publish_properties(b, pos, &mut set)?;
+    let SetBuilder {
+        mut set,
+        users: (user_start, user_end, users),
+        ok,
+    } = set;
+    if !ok {
         return None;
     }
     if users > 0 {
@@ -217,4 +145,150 @@ fn publish_properties(b: &[u8], pos: usize) -> Option<(Props<PublishProperties>,
             UserProperties::from_raw(SmallBytes::inline_at(b, user_start, user_end)?, users);
     }
     Some((Props::from_box(set), end))
+}
+
+/// What [`scan_publish_properties`] does with each property it has checked.
+pub(crate) trait Visit {
+    /// Property `id`, whose value is `b[start..end]` (for a string, with its length; for a
+    /// User Property, from its identifier on).
+    fn property(&mut self, b: &[u8], id: u8, start: usize, end: usize);
+}
+
+/// Checking only.
+impl Visit for () {
+    #[inline(always)]
+    fn property(&mut self, _: &[u8], _: u8, _: usize, _: usize) {}
+}
+
+/// Fills the owned set.
+struct SetBuilder {
+    set: Box<PublishProperties>,
+    /// The User Properties: start, end, count.
+    users: (usize, usize, u32),
+    /// False if a string was too long to keep inline.
+    ok: bool,
+}
+
+impl Visit for SetBuilder {
+    #[inline(always)]
+    fn property(&mut self, b: &[u8], id: u8, start: usize, end: usize) {
+        let set = &mut self.set;
+        match (id, b.get(start..end)) {
+            (0x01, Some(&[v])) => {
+                set.payload_format_indicator = Some(if v == 0 {
+                    PayloadFormat::Unspecified
+                } else {
+                    PayloadFormat::Utf8
+                })
+            }
+            (0x02, Some(&[b0, b1, b2, b3])) => {
+                set.message_expiry_interval = Some(u32::from_be_bytes([b0, b1, b2, b3]))
+            }
+            (0x23, Some(&[hi, lo])) => set.topic_alias = Some(u16::from_be_bytes([hi, lo])),
+            (0x0B, Some(&[v])) => set.subscription_identifiers.push(u32::from(v)),
+            (0x03 | 0x08, _) => match SmallBytes::inline_at(b, start + 2, end) {
+                Some(v) if id == 0x03 => set.content_type = Some(Str::from_checked(v)),
+                Some(v) => set.response_topic = Some(Str::from_checked(v)),
+                None => self.ok = false,
+            },
+            (0x26, _) => {
+                // The scan keeps User Properties adjacent.
+                let (first, last, n) = &mut self.users;
+                if *n == 0 {
+                    *first = start;
+                }
+                *last = end;
+                *n += 1;
+            }
+            _ => self.ok = false,
+        }
+    }
+}
+
+/// Walks the properties of a 5.0 PUBLISH starting at `pos` (its Property Length), when they are
+/// the usual kind: a one-byte Property Length, each property once (but Subscription
+/// Identifiers and User Properties), one-byte Subscription Identifiers, short ASCII strings,
+/// adjacent User Properties and no Correlation Data. It checks their values as the general
+/// decoder does, hands each to `visit`, and returns the offset after the properties and
+/// whether a Topic Alias is among them. `None` leaves anything else (and every error) to the
+/// general decoder.
+#[inline(always)]
+pub(crate) fn scan_publish_properties(
+    b: &[u8],
+    pos: usize,
+    visit: &mut impl Visit,
+) -> Option<(usize, bool)> {
+    let len = *b.get(pos)?;
+    if len >= 0x80 {
+        return None;
+    }
+    let end = pos + 1 + len as usize;
+    if end > b.len() {
+        return None;
+    }
+    let mut seen = 0u64;
+    let mut user_end = 0;
+    let mut p = pos + 1;
+    while p < end {
+        let id = b[p];
+        if id >= 64 || (seen & (1 << id) != 0 && id != 0x26 && id != 0x0B) {
+            return None;
+        }
+        seen |= 1 << id;
+        let at = p;
+        p += 1;
+        // The value's bounds.
+        let (start, value_end) = match id {
+            0x01 => {
+                if *b.get(p)? > 1 {
+                    return None;
+                }
+                (p, p + 1)
+            }
+            0x02 => (p, p + 4),
+            0x23 => {
+                if u16::from_be_bytes([*b.get(p)?, *b.get(p + 1)?]) == 0 {
+                    return None;
+                }
+                (p, p + 2)
+            }
+            0x0B => {
+                let v = *b.get(p)?;
+                if v == 0 || v >= 0x80 {
+                    return None;
+                }
+                (p, p + 1)
+            }
+            0x03 | 0x08 => {
+                let e = plain_string(b, p)?;
+                if id == 0x08 && (e == p + 2 || b[p + 2..e].iter().any(|&c| c == b'+' || c == b'#'))
+                {
+                    return None;
+                }
+                (p, e)
+            }
+            0x26 => {
+                if user_end != 0 && user_end != at {
+                    return None;
+                }
+                user_end = plain_string(b, plain_string(b, p)?)?;
+                (at, user_end)
+            }
+            _ => return None,
+        };
+        if value_end > end {
+            return None;
+        }
+        visit.property(b, id, start, value_end);
+        p = value_end;
+    }
+    Some((end, seen & (1 << 0x23) != 0))
+}
+
+/// The end of the short ASCII string (no U+0000) whose length is at `at`.
+#[inline(always)]
+fn plain_string(b: &[u8], at: usize) -> Option<usize> {
+    let n = u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]) as usize;
+    let s = b.get(at + 2..at + 2 + n)?;
+    crate::scan::plain(s).then_some(at + 2 + n)
 }

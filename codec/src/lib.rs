@@ -9,7 +9,8 @@
 //!   whole packet is buffered; strings and payloads are slices of the input.
 //! * Borrowed decode from a slice ([`Decoder::decode_ref`]): a [`PacketRef`] whose strings and
 //!   payloads borrow the input, with no allocation and no reference count for the packets a
-//!   client sends (3.1.1, or 5.0 without properties), exactly as strict as `decode` (the same
+//!   client sends (in 5.0, PUBLISH properties are checked bytes read on access; the properties
+//!   of the other packets are held owned), exactly as strict as `decode` (the same
 //!   checks run: each packet's checks yield its checked fields, and the owned and borrowed forms
 //!   are both built from those).
 //! * Every rule a codec can check is checked. A [`DecodeError`] says which rule broke: its
@@ -61,7 +62,7 @@ pub use packet::{
     SubAck, Subscribe, SubscribeRef, Subscription, SubscriptionOptions, SubscriptionsIter,
     SubscriptionsRef, UnsubAck, Unsubscribe, UnsubscribeRef, Will, WillRef,
 };
-pub use properties::{PayloadFormat, UserProperties};
+pub use properties::{PayloadFormat, PublishPropertiesRef, UserProperties};
 pub use protocol::{Protocol, SpecVersion, Statement, UnknownProtocol};
 pub use qos::QoS;
 pub use reason::ReasonCode;

@@ -183,6 +183,13 @@ impl<S: Source> Reader<'_, S> {
         self.pos
     }
 
+    /// Moves on to offset `pos`, past bytes checked by other means.
+    #[inline]
+    pub(crate) fn advance_to(&mut self, pos: usize) {
+        debug_assert!(self.pos <= pos && pos <= self.len);
+        self.pos = pos.min(self.len);
+    }
+
     /// Bytes left in the packet.
     #[inline]
     pub(crate) fn remaining(&self) -> usize {

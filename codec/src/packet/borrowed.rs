@@ -14,8 +14,10 @@ use crate::reader::{Borrowed, Reader};
 ///
 /// The packets a client sends borrow their strings and payloads; the packets only a server sends
 /// (CONNACK, SUBACK, UNSUBACK), the PUBLISH acknowledgements, DISCONNECT and AUTH are small and
-/// held in their owned form. Properties (5.0) are always held in their owned form, so a packet
-/// with properties allocates; one without (every 3.1.1 packet but SUBACK) does not.
+/// held in their owned form. A PUBLISH's 5.0 properties are checked bytes read on access
+/// ([`crate::PublishPropertiesRef`]); those of the other packets are held in their owned form,
+/// so such a packet with properties allocates; one without (every 3.1.1 packet but SUBACK) does
+/// not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum PacketRef<'a> {

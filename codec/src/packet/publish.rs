@@ -7,7 +7,7 @@ use super::{
     PacketId,
 };
 use crate::error::{DecodeError, EncodeError};
-use crate::properties::{Props, PublishProperties};
+use crate::properties::{Props, PublishProperties, PublishPropertiesRef};
 use crate::protocol::Protocol;
 use crate::qos::QoS;
 use crate::reader::{check_utf8, Reader, Source, Span};
@@ -86,23 +86,69 @@ fn check_topic_name(topic: &[u8], p: Protocol, start: usize) -> Result<(), Decod
 }
 
 /// The checked fields of a PUBLISH, from which both its owned and borrowed forms are built.
-pub(crate) struct PublishFields {
+pub(crate) struct PublishFields<P> {
     dup: bool,
     qos: QoS,
     retain: bool,
     topic: Span,
     packet_id: Option<PacketId>,
-    properties: Props<PublishProperties>,
+    properties: P,
     /// Offset of the payload, which runs to the end of the packet.
     payload: usize,
 }
 
+/// How a PUBLISH's 5.0 properties are read: into the owned set, or checked and kept as the
+/// bounds of their bytes for [`PublishPropertiesRef`].
+pub(crate) trait ReadProperties: Sized {
+    /// No properties (3.1.1).
+    fn none() -> Self;
+    /// Reads and checks the property section at `r`'s position; says if it has a Topic Alias.
+    fn read<S: Source>(r: &mut Reader<'_, S>) -> Result<(Self, bool), DecodeError>;
+}
+
+impl ReadProperties for Props<PublishProperties> {
+    #[inline(always)]
+    fn none() -> Self {
+        Props::none()
+    }
+
+    #[inline(always)]
+    fn read<S: Source>(r: &mut Reader<'_, S>) -> Result<(Self, bool), DecodeError> {
+        let props = PublishProperties::decode_props(r, "PUBLISH")?;
+        let alias = props.topic_alias.is_some();
+        Ok((props, alias))
+    }
+}
+
+/// The bounds of a checked property section (Property Length included).
+pub(crate) struct SectionSpan(Span);
+
+impl ReadProperties for SectionSpan {
+    #[inline(always)]
+    fn none() -> Self {
+        SectionSpan((0, 0))
+    }
+
+    #[inline(always)]
+    fn read<S: Source>(r: &mut Reader<'_, S>) -> Result<(Self, bool), DecodeError> {
+        let at = r.pos();
+        // The usual properties are checked in one pass without building anything; the general
+        // decoder checks (and explains) the rest.
+        if let Some((end, alias)) = crate::fast::scan_publish_properties(r.packet(), at, &mut ()) {
+            r.advance_to(end);
+            return Ok((SectionSpan((at, end)), alias));
+        }
+        let props = PublishProperties::decode_props(r, "PUBLISH")?;
+        Ok((SectionSpan((at, r.pos())), props.topic_alias.is_some()))
+    }
+}
+
 /// Reads and checks a PUBLISH whose first byte is `first`.
 #[inline(always)]
-pub(crate) fn parse<S: Source>(
+pub(crate) fn parse<S: Source, P: ReadProperties>(
     first: u8,
     r: &mut Reader<'_, S>,
-) -> Result<PublishFields, DecodeError> {
+) -> Result<PublishFields<P>, DecodeError> {
     let p = r.protocol;
     let dup = first & 0x08 != 0;
     let retain = first & 0x01 != 0;
@@ -132,8 +178,8 @@ pub(crate) fn parse<S: Source>(
         Some(read_packet_id(r)?)
     };
     let properties = if p.is_v5() {
-        let props = PublishProperties::decode_props(r, "PUBLISH")?;
-        if start == end && props.topic_alias.is_none() {
+        let (props, alias) = P::read(r)?;
+        if start == end && !alias {
             // 5.0 section 3.3.2.1: a zero-length Topic Name needs a Topic Alias.
             return Err(DecodeError::protocol(
                 topic_at,
@@ -143,7 +189,7 @@ pub(crate) fn parse<S: Source>(
         }
         props
     } else {
-        Props::none()
+        P::none()
     };
     Ok(PublishFields {
         dup,
@@ -169,8 +215,8 @@ pub struct PublishRef<'a> {
     pub topic: &'a str,
     /// Packet Identifier: present exactly when QoS > 0.
     pub packet_id: Option<PacketId>,
-    /// 5.0 properties (decoded into their owned form: they allocate when present).
-    pub properties: Props<PublishProperties>,
+    /// 5.0 properties, read on access.
+    pub properties: PublishPropertiesRef<'a>,
     /// Payload.
     pub payload: &'a [u8],
 }
@@ -178,14 +224,15 @@ pub struct PublishRef<'a> {
 impl<'a> PublishRef<'a> {
     /// The view of the checked fields `f` of the PUBLISH that `r` read from `packet`.
     #[inline]
-    pub(crate) fn new(packet: &'a [u8], f: PublishFields) -> Self {
+    pub(crate) fn new(packet: &'a [u8], f: PublishFields<SectionSpan>) -> Self {
+        let (start, end) = f.properties.0;
         PublishRef {
             dup: f.dup,
             qos: f.qos,
             retain: f.retain,
             topic: field_str(packet, f.topic),
             packet_id: f.packet_id,
-            properties: f.properties,
+            properties: PublishPropertiesRef::new(packet.get(start..end).unwrap_or_default()),
             payload: packet.get(f.payload..).unwrap_or_default(),
         }
     }
@@ -198,7 +245,7 @@ impl<'a> PublishRef<'a> {
             retain: self.retain,
             topic: Str::from(self.topic),
             packet_id: self.packet_id,
-            properties: self.properties.clone(),
+            properties: self.properties.to_owned(),
             payload: Bytes::copy_from_slice(self.payload),
         }
     }
@@ -207,7 +254,7 @@ impl<'a> PublishRef<'a> {
 impl Codec for Publish {
     #[inline]
     fn decode<S: Source>(first: u8, mut r: Reader<'_, S>) -> Result<Self, DecodeError> {
-        let f = parse(first, &mut r)?;
+        let f = parse::<_, Props<PublishProperties>>(first, &mut r)?;
         Ok(Publish {
             dup: f.dup,
             qos: f.qos,

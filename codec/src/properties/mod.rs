@@ -4,6 +4,7 @@
 mod props;
 mod sets;
 mod user;
+mod view;
 pub(crate) mod wire;
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ pub use sets::{
     PublishProperties, SubscribeProperties, UnsubscribeProperties, WillProperties,
 };
 pub use user::{Iter as UserPropertiesIter, UserProperties};
+pub use view::PublishPropertiesRef;
 
 use crate::error::DecodeError;
 use crate::protocol::Statement;
