@@ -45,21 +45,27 @@ impl FixedHeader {
         protocol: Protocol,
         max_packet_size: usize,
     ) -> Result<Option<FixedHeader>, DecodeError> {
-        // Fast path: a valid first byte and a one-byte Remaining Length (most packets).
-        if let [first, len, ..] = *buf {
-            let nibble = first >> 4;
-            let required = FLAGS[nibble as usize];
-            let flags_ok = required == ANY_FLAGS || first & 0x0F == required;
-            let exists = nibble != 15 || protocol.is_v5();
-            if len < 0x80 && flags_ok && exists && 2 + len as usize <= max_packet_size {
-                if let Some(packet_type) = PacketType::from_nibble(nibble) {
-                    return Ok(Some(FixedHeader {
-                        packet_type,
-                        first_byte: first,
-                        remaining_length: len as usize,
-                        header_len: 2,
-                    }));
-                }
+        // Fast path: a valid first byte and a Remaining Length of one byte, or of two minimally
+        // encoded bytes (most packets).
+        let (first, len, header_len) = match *buf {
+            [first, len, ..] if len < 0x80 => (first, len as usize, 2),
+            [first, lo, hi, ..] if hi != 0 && hi < 0x80 => {
+                (first, (lo & 0x7F) as usize | (hi as usize) << 7, 3)
+            }
+            _ => return Self::parse_slow(buf, protocol, max_packet_size),
+        };
+        let nibble = first >> 4;
+        let required = FLAGS[nibble as usize];
+        let flags_ok = required == ANY_FLAGS || first & 0x0F == required;
+        let exists = nibble != 15 || protocol.is_v5();
+        if flags_ok && exists && header_len + len <= max_packet_size {
+            if let Some(packet_type) = PacketType::from_nibble(nibble) {
+                return Ok(Some(FixedHeader {
+                    packet_type,
+                    first_byte: first,
+                    remaining_length: len,
+                    header_len,
+                }));
             }
         }
         Self::parse_slow(buf, protocol, max_packet_size)
