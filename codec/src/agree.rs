@@ -12,7 +12,8 @@ impl Decoder {
     /// [`Decoder::decode_ref`] until either stops (`Ok(None)` or an error), and returns how many
     /// packets both decoded, or how they first differ: a different result, a borrowed packet
     /// whose owned copy differs (or, for a PUBLISH, whose property accessors read other values
-    /// than the owned set holds), or a different number of bytes taken.
+    /// than the owned set holds), a different number of bytes taken, or a packet the general
+    /// decoder ([`Decoder::decode_slice`], which takes no fast path) reads otherwise.
     #[doc(hidden)]
     pub fn compare_decode_ref(&self, bytes: &[u8]) -> Result<usize, String> {
         let mut buf = BytesMut::from(bytes);
@@ -29,6 +30,15 @@ impl Decoder {
                 (Ok(Some(p)), Ok(Some((r, len)))) => {
                     if r.to_owned() != p {
                         return Err(format!("packet {n}: decode {p:?}, decode_ref {r:?}"));
+                    }
+                    // Both may have taken the fast path: the general decoder must agree too.
+                    match self.decode_slice(rest) {
+                        Ok((g, glen)) if g == p && glen == len => {}
+                        other => {
+                            return Err(format!(
+                                "packet {n}: decode {p:?} ({len} bytes), the general decoder (decode_slice) {other:?}"
+                            ))
+                        }
                     }
                     if let (PacketRef::Publish(r), Packet::Publish(p)) = (&r, &p) {
                         accessors_agree(&r.properties, &p.properties)

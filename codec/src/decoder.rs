@@ -254,6 +254,9 @@ impl Decoder {
         &self,
         bytes: &'a [u8],
     ) -> Result<Option<(PacketRef<'a>, usize)>, DecodeError> {
+        if let Some(fast) = crate::fast::decode_ref(bytes, self.protocol, self.max_packet_size) {
+            return Ok(Some(fast));
+        }
         let Some(h) = FixedHeader::parse(bytes, self.protocol, self.max_packet_size)? else {
             return Ok(None);
         };

@@ -1,20 +1,51 @@
 //! The decoder's fast path for the commonest packets: PUBLISH without properties and with a short
 //! topic, the four PUBLISH acknowledgements in their two-byte form, PINGREQ and PINGRESP.
 //!
-//! It either returns exactly the packet the general decoder would, or declines (`None`) and the
-//! general decoder runs; errors always come from the general decoder. The fuzz target
-//! `streaming` and the test `fast_path_agrees_with_the_general_decoder` hold it to that.
+//! It serves both [`crate::Decoder::decode`] (owned packets) and [`crate::Decoder::decode_ref`]
+//! (borrowed ones). It either returns exactly the packet the general decoder would, or declines
+//! (`None`) and the general decoder runs; errors always come from the general decoder. The fuzz
+//! targets `streaming` and `decode_ref`, the test `fast_path_agrees_with_the_general_decoder` and
+//! every use of `Decoder::compare_decode_ref` hold it to that.
 
 use std::num::NonZeroU16;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::packet::{Packet, PubAck, PubComp, PubRec, PubRel, Publish};
-use crate::properties::{PayloadFormat, Props, PublishProperties, UserProperties};
+use crate::packet::{Packet, PacketRef, PubAck, PubComp, PubRec, PubRel, Publish, PublishRef};
+use crate::properties::{
+    PayloadFormat, Props, PublishProperties, PublishPropertiesRef, UserProperties,
+};
 use crate::protocol::Protocol;
 use crate::qos::QoS;
 use crate::small::SmallBytes;
 use crate::str::Str;
+
+/// The first byte, Remaining Length and header length at the front of `bytes`, when the
+/// Remaining Length takes one byte, or two minimally encoded bytes.
+#[inline(always)]
+fn header(bytes: &[u8]) -> Option<(u8, usize, usize)> {
+    match *bytes {
+        [first, len, ..] if len < 0x80 => Some((first, len as usize, 2)),
+        [first, lo, hi, ..] if hi != 0 && hi < 0x80 => {
+            Some((first, (lo & 0x7F) as usize | (hi as usize) << 7, 3))
+        }
+        _ => None,
+    }
+}
+
+/// A PUBLISH acknowledgement in its two-byte form, or PINGREQ or PINGRESP: the first byte and
+/// the Packet Identifier (0 for the pings).
+#[inline(always)]
+fn short(b: &[u8], first: u8, len: usize) -> Option<u16> {
+    match first {
+        0x40 | 0x50 | 0x62 | 0x70 if len == 2 => {
+            let id = u16::from_be_bytes([*b.get(2)?, *b.get(3)?]);
+            (id != 0).then_some(id)
+        }
+        0xC0 | 0xD0 if len == 0 => Some(0),
+        _ => None,
+    }
+}
 
 /// Decodes the packet at the front of `buf` if it is one the fast path handles.
 #[inline(always)]
@@ -23,61 +54,103 @@ pub(crate) fn decode(
     protocol: Protocol,
     max_packet_size: usize,
 ) -> Option<Packet> {
-    // A Remaining Length of one byte, or of two minimally encoded bytes.
-    let (first, len, header) = match **buf {
-        [first, len, ..] if len < 0x80 => (first, len as usize, 2),
-        [first, lo, hi, ..] if hi != 0 && hi < 0x80 => {
-            (first, (lo & 0x7F) as usize | (hi as usize) << 7, 3)
-        }
-        _ => return None,
-    };
+    let (first, len, header) = header(buf)?;
     let total = header + len;
     if total > buf.len() || total > max_packet_size {
         return None;
     }
-    match first {
-        0x30..=0x3D => publish(buf, first, header, total, protocol),
-        0x40 | 0x50 | 0x62 | 0x70 if len == 2 => {
-            let id = NonZeroU16::new(u16::from_be_bytes([buf[2], buf[3]]))?;
-            buf.advance(4);
-            Some(match first {
-                0x40 => Packet::PubAck(PubAck::new(id)),
-                0x50 => Packet::PubRec(PubRec::new(id)),
-                0x62 => Packet::PubRel(PubRel::new(id)),
-                _ => Packet::PubComp(PubComp::new(id)),
-            })
-        }
-        0xC0 if len == 0 => {
-            buf.advance(2);
-            Some(Packet::PingReq)
-        }
-        0xD0 if len == 0 => {
-            buf.advance(2);
-            Some(Packet::PingResp)
-        }
-        _ => None,
+    if let 0x30..=0x3D = first {
+        return publish(buf, first, header, total, protocol);
     }
+    let id = NonZeroU16::new(short(buf, first, len)?);
+    let packet = match first {
+        0x40 => Packet::PubAck(PubAck::new(id?)),
+        0x50 => Packet::PubRec(PubRec::new(id?)),
+        0x62 => Packet::PubRel(PubRel::new(id?)),
+        0x70 => Packet::PubComp(PubComp::new(id?)),
+        0xC0 => Packet::PingReq,
+        _ => Packet::PingResp,
+    };
+    buf.advance(total);
+    Some(packet)
 }
 
+/// The borrowed form of [`decode`]: the packet at the front of `bytes` and its length, if it is
+/// one the fast path handles.
 #[inline(always)]
-fn publish(
-    buf: &mut BytesMut,
-    first: u8,
-    header: usize,
-    total: usize,
+pub(crate) fn decode_ref(
+    bytes: &[u8],
     protocol: Protocol,
-) -> Option<Packet> {
+    max_packet_size: usize,
+) -> Option<(PacketRef<'_>, usize)> {
+    let (first, len, header) = header(bytes)?;
+    let total = header + len;
+    if total > max_packet_size {
+        return None;
+    }
+    let b = bytes.get(..total)?;
+    if let 0x30..=0x3D = first {
+        let h = publish_head(b, first, header)?;
+        let (properties, payload) = if protocol.is_v5() {
+            let (end, alias) = scan_publish_properties(b, h.pos, &mut ())?;
+            if h.topic.0 == h.topic.1 && !alias {
+                return None;
+            }
+            (b.get(h.pos..end)?, end)
+        } else if h.topic.0 == h.topic.1 {
+            return None;
+        } else {
+            (&[][..], h.pos)
+        };
+        let publish = PublishRef {
+            dup: h.dup,
+            qos: h.qos,
+            retain: first & 0x01 != 0,
+            topic: crate::str::checked(b.get(h.topic.0..h.topic.1)?),
+            packet_id: h.packet_id,
+            properties: PublishPropertiesRef::new(properties),
+            payload: b.get(payload..)?,
+        };
+        return Some((PacketRef::Publish(publish), total));
+    }
+    let id = NonZeroU16::new(short(b, first, len)?);
+    Some((
+        match first {
+            0x40 => PacketRef::PubAck(PubAck::new(id?)),
+            0x50 => PacketRef::PubRec(PubRec::new(id?)),
+            0x62 => PacketRef::PubRel(PubRel::new(id?)),
+            0x70 => PacketRef::PubComp(PubComp::new(id?)),
+            0xC0 => PacketRef::PingReq,
+            _ => PacketRef::PingResp,
+        },
+        total,
+    ))
+}
+
+/// The fields of a PUBLISH before its properties, as the fast path takes them.
+struct Head {
+    qos: QoS,
+    dup: bool,
+    /// The Topic Name's bounds: plain ASCII without wildcards.
+    topic: (usize, usize),
+    packet_id: Option<NonZeroU16>,
+    /// Offset after the Packet Identifier.
+    pos: usize,
+}
+
+/// Reads the PUBLISH `b` (exactly the packet; its header takes `header` bytes) up to its
+/// properties, if it is the usual kind: a Topic Name of plain ASCII without wildcards.
+#[inline(always)]
+fn publish_head(b: &[u8], first: u8, header: usize) -> Option<Head> {
     let qos = QoS::from_u8((first >> 1) & 0x03)?;
     let dup = first & 0x08 != 0;
     if dup && qos == QoS::AtMostOnce {
         return None;
     }
-    let b = &buf[..total];
     let topic_start = header + 2;
     let topic_len = u16::from_be_bytes([*b.get(header)?, *b.get(header + 1)?]) as usize;
     let topic_end = topic_start + topic_len;
-    let topic = b.get(topic_start..topic_end)?;
-    if !crate::scan::plain_name(topic) {
+    if !crate::scan::plain_name(b.get(topic_start..topic_end)?) {
         return None;
     }
     let mut pos = topic_end;
@@ -88,15 +161,40 @@ fn publish(
         pos += 2;
         Some(id)
     };
+    Some(Head {
+        qos,
+        dup,
+        topic: (topic_start, topic_end),
+        packet_id,
+        pos,
+    })
+}
+
+#[inline(always)]
+fn publish(
+    buf: &mut BytesMut,
+    first: u8,
+    header: usize,
+    total: usize,
+    protocol: Protocol,
+) -> Option<Packet> {
+    let b = &buf[..total];
+    let Head {
+        qos,
+        dup,
+        topic: (topic_start, topic_end),
+        packet_id,
+        mut pos,
+    } = publish_head(b, first, header)?;
     let mut properties = Props::none();
     if protocol.is_v5() {
         let (props, end) = publish_properties(b, pos)?;
-        if topic_len == 0 && props.topic_alias.is_none() {
+        if topic_start == topic_end && props.topic_alias.is_none() {
             return None;
         }
         properties = props;
         pos = end;
-    } else if topic_len == 0 {
+    } else if topic_start == topic_end {
         return None;
     }
     let topic = SmallBytes::inline_at(b, topic_start, topic_end)?;
