@@ -144,6 +144,45 @@ mod tests {
         }
     }
 
+    /// The level rules over neighbouring pairs, as the specification states them.
+    fn naive_misplaced(b: &[u8]) -> bool {
+        let wild = |c: u8| c == b'+' || c == b'#';
+        b.windows(2).any(|p| {
+            let (x, y) = (p[0], p[1]);
+            (wild(y) && x != b'/') || (wild(x) && y != b'/') || x == b'#'
+        })
+    }
+
+    #[test]
+    fn misplaced_wildcards_agree_with_the_naive_rule_on_every_short_filter() {
+        // Every string of up to 6 symbols over a small alphabet, at a few offsets so that the
+        // words split them differently.
+        let alphabet = [b'a', b'/', b'+', b'#', 0x2B ^ 0x80, 0x2A];
+        let mut cases: Vec<Vec<u8>> = vec![vec![]];
+        let mut last = cases.clone();
+        for _ in 0..6 {
+            last = last
+                .iter()
+                .flat_map(|p| {
+                    alphabet.iter().map(move |&a| {
+                        let mut v = p.clone();
+                        v.push(a);
+                        v
+                    })
+                })
+                .collect();
+            cases.extend(last.iter().cloned());
+        }
+        for case in &cases {
+            for pad in [0usize, 3, 7] {
+                let mut b = b"x/".repeat(pad);
+                b.truncate(pad);
+                b.extend_from_slice(case);
+                assert_eq!(misplaced_wildcard(&b), naive_misplaced(&b), "{b:?}");
+            }
+        }
+    }
+
     #[test]
     fn agrees_with_the_naive_scan() {
         let alphabet = [
