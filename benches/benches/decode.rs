@@ -13,12 +13,16 @@
 //! from criterion's mean estimates, and each codec's throughput relative to the fastest peer on
 //! owned buffers and to the fastest peer in any harness; then it compares like with like:
 //! `touchstone` with the fastest peer on owned buffers, `touchstone-ref` with the fastest peer
-//! overall (slice harnesses included).
+//! overall (slice harnesses included). Each of those ratios is then measured again paired:
+//! Touchstone and that peer alternate in short timed blocks (a few milliseconds each, inputs
+//! prepared untimed), and the median of the per-pair ratios is given with its interquartile
+//! range. On a shared machine whose speed drifts during the minutes criterion takes, the paired
+//! ratio is the one that holds still.
 
 use std::cell::RefCell;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput};
@@ -35,12 +39,17 @@ fn is_touchstone(function: &str) -> bool {
 }
 
 /// A benchmark that ran in this process.
-struct Ran {
+struct Ran<'a> {
     group: String,
     function: &'static str,
     bytes: usize,
     packets: usize,
+    /// Times `n` decodes of the stream, each from a fresh input prepared untimed.
+    timer: Timer<'a>,
 }
+
+/// See [`Ran::timer`].
+type Timer<'a> = Box<dyn Fn(usize) -> Duration + 'a>;
 
 fn main() {
     let start = SystemTime::now();
@@ -50,14 +59,13 @@ fn main() {
         .measurement_time(Duration::from_secs(3))
         .output_directory(&out_dir)
         .configure_from_args();
-    let ran = RefCell::new(Vec::new());
-
     let cases = [
         (Version::V3_1_1, streams::mixed_v311()),
         (Version::V5, streams::mixed_v5()),
         (Version::V3_1_1, streams::large_publish_v311()),
         (Version::V5, streams::large_publish_v5()),
     ];
+    let ran = RefCell::new(Vec::new());
     for (version, stream) in &cases {
         let group = format!("decode/{}", stream.name);
         let mut g = c.benchmark_group(&group);
@@ -73,26 +81,34 @@ fn main() {
             Version::V3_1_1 => {
                 b.run(
                     mqttbytes_v4::NAME,
-                    || mqttbytes_v4::buffer(bytes),
+                    move || mqttbytes_v4::buffer(bytes),
                     mqttbytes_v4::decode_buf,
                 );
                 b.run(
                     ntex_v3::NAME,
-                    || ntex_v3::buffer(bytes),
+                    move || ntex_v3::buffer(bytes),
                     ntex_v3::decode_buf,
                 );
-                b.run(mqttrs::NAME, || mqttrs::buffer(bytes), mqttrs::decode_buf);
-                b.run(mqttrs::SLICE_NAME, || bytes, |s| mqttrs::decode_slice(s));
+                b.run(
+                    mqttrs::NAME,
+                    move || mqttrs::buffer(bytes),
+                    mqttrs::decode_buf,
+                );
+                b.run(
+                    mqttrs::SLICE_NAME,
+                    move || bytes,
+                    move |s| mqttrs::decode_slice(s),
+                );
             }
             Version::V5 => {
                 b.run(
                     mqttbytes_v5::NAME,
-                    || mqttbytes_v5::buffer(bytes),
+                    move || mqttbytes_v5::buffer(bytes),
                     mqttbytes_v5::decode_buf,
                 );
                 b.run(
                     ntex_v5::NAME,
-                    || ntex_v5::buffer(bytes),
+                    move || ntex_v5::buffer(bytes),
                     ntex_v5::decode_buf,
                 );
             }
@@ -103,13 +119,13 @@ fn main() {
         };
         b.run(
             touchstone::NAME,
-            || touchstone_benches::peers::bytes_buffer(bytes), // a bytes::BytesMut
-            |buf| touchstone::decode_buf(protocol, buf),
+            move || touchstone_benches::peers::bytes_buffer(bytes), // a bytes::BytesMut
+            move |buf| touchstone::decode_buf(protocol, buf),
         );
         b.run(
             touchstone::REF_NAME,
-            || bytes,
-            |s| touchstone::decode_slice(protocol, s),
+            move || bytes,
+            move |s| touchstone::decode_slice(protocol, s),
         );
         g.finish();
     }
@@ -119,22 +135,22 @@ fn main() {
 }
 
 /// Adds benchmark functions to one group.
-struct Bench<'a, 'g> {
+struct Bench<'a, 'g, 's> {
     g: &'a mut BenchmarkGroup<'g, WallTime>,
     group: &'a str,
-    stream: &'a Stream,
-    ran: &'a RefCell<Vec<Ran>>,
+    stream: &'s Stream,
+    ran: &'a RefCell<Vec<Ran<'s>>>,
 }
 
-impl Bench<'_, '_> {
+impl<'s> Bench<'_, '_, 's> {
     /// Benchmarks `decode(&mut setup())`. Neither `setup` (copying the stream into the codec's
     /// buffer type) nor dropping the emptied buffer afterwards is timed. Before the first
     /// measurement, checks that `decode` finds every packet.
-    fn run<B>(
+    fn run<B: 's>(
         &mut self,
         function: &'static str,
-        setup: impl Fn() -> B,
-        decode: impl Fn(&mut B) -> usize,
+        setup: impl Fn() -> B + Clone + 's,
+        decode: impl Fn(&mut B) -> usize + Clone + 's,
     ) {
         // A fresh ~1 MiB buffer per iteration: keep fewer of them alive per batch.
         let batch = if self.stream.len() > 256 * 1024 {
@@ -147,11 +163,22 @@ impl Bench<'_, '_> {
             if !checked {
                 let n = decode(&mut setup());
                 assert_eq!(n, self.stream.packets, "{function} on {}", self.stream.name);
+                let (setup, decode) = (setup.clone(), decode.clone());
                 self.ran.borrow_mut().push(Ran {
                     group: self.group.to_owned(),
                     function,
                     bytes: self.stream.len(),
                     packets: self.stream.packets,
+                    timer: Box::new(move |n| {
+                        let mut inputs: Vec<B> = (0..n).map(|_| setup()).collect();
+                        let start = Instant::now();
+                        for input in &mut inputs {
+                            black_box(decode(input));
+                        }
+                        let took = start.elapsed();
+                        drop(inputs);
+                        took
+                    }),
                 });
                 checked = true;
             }
@@ -204,7 +231,7 @@ fn filename_safe(id: &str) -> String {
 
 /// Mean time per iteration in nanoseconds, from criterion's `new/estimates.json`, if it was
 /// written by this run.
-fn mean_ns(out_dir: &Path, r: &Ran, start: SystemTime) -> Option<f64> {
+fn mean_ns(out_dir: &Path, r: &Ran<'_>, start: SystemTime) -> Option<f64> {
     let path = out_dir
         .join(filename_safe(&r.group))
         .join(filename_safe(r.function))
@@ -218,8 +245,8 @@ fn mean_ns(out_dir: &Path, r: &Ran, start: SystemTime) -> Option<f64> {
     json.get("mean")?.get("point_estimate")?.as_f64()
 }
 
-fn summary(out_dir: &Path, ran: &[Ran], start: SystemTime) {
-    let rows: Vec<(&Ran, f64)> = ran
+fn summary(out_dir: &Path, ran: &[Ran<'_>], start: SystemTime) {
+    let rows: Vec<(&Ran<'_>, f64)> = ran
         .iter()
         .filter_map(|r| Some((r, mean_ns(out_dir, r, start)?)))
         .collect();
@@ -239,7 +266,8 @@ fn summary(out_dir: &Path, ran: &[Ran], start: SystemTime) {
     }
     let mut ratios = Vec::new();
     for group in groups {
-        let in_group: Vec<&(&Ran, f64)> = rows.iter().filter(|(r, _)| r.group == group).collect();
+        let in_group: Vec<&(&Ran<'_>, f64)> =
+            rows.iter().filter(|(r, _)| r.group == group).collect();
         let fastest = |in_place: bool| {
             in_group
                 .iter()
@@ -249,7 +277,7 @@ fn summary(out_dir: &Path, ran: &[Ran], start: SystemTime) {
         };
         let (owned_peer, any_peer) = (fastest(false), fastest(true));
         // Throughput ratio = inverse time ratio.
-        let ratio = |peer: Option<&&(&Ran, f64)>, ns: f64| {
+        let ratio = |peer: Option<&&(&Ran<'_>, f64)>, ns: f64| {
             peer.map_or("".to_owned(), |(_, best)| format!("{:.2}x", best / ns))
         };
         for (r, ns) in &in_group {
@@ -272,8 +300,9 @@ fn summary(out_dir: &Path, ran: &[Ran], start: SystemTime) {
                 _ => continue,
             };
             if let Some((p, best)) = peer {
+                let paired = paired_ratio(r, p, ns.min(*best), r.bytes.max(p.bytes));
                 ratios.push(format!(
-                    "{group}: {} ({}) / {} ({}) = {:.2}x",
+                    "{group}: {} ({}) / {} ({}) = {:.2}x; paired: {paired}",
                     r.function,
                     harness(r.function),
                     p.function,
@@ -289,7 +318,9 @@ fn summary(out_dir: &Path, ran: &[Ran], start: SystemTime) {
         println!(
             "\nThroughput of Touchstone relative to the fastest peer (>1 is faster), like with \
              like: `{}` against the fastest peer on owned buffers, `{}` against the fastest \
-             peer in any harness (in-place slice harnesses included):",
+             peer in any harness (in-place slice harnesses included); from criterion's means, \
+             then paired (the two alternating in short blocks: median and interquartile range \
+             of the per-pair ratios):",
             touchstone::NAME,
             touchstone::REF_NAME
         );
@@ -316,4 +347,37 @@ fn human_time(ns: f64) -> String {
     } else {
         format!("{ns:.0} ns")
     }
+}
+
+/// Pairs of timed blocks in [`paired_ratio`].
+const PAIRS: usize = 201;
+
+/// Touchstone's throughput relative to `peer`'s, measured paired: [`PAIRS`] times, a block of
+/// Touchstone's decodes then a block of the peer's (the order alternating), each about 2 ms
+/// long (from `fastest_ns`, the faster mean) and at most 64 MiB of prepared input; the median
+/// of the per-pair ratios and their interquartile range.
+fn paired_ratio(touchstone: &Ran<'_>, peer: &Ran<'_>, fastest_ns: f64, bytes: usize) -> String {
+    let by_time = (2e6 / fastest_ns.max(1.0)) as usize;
+    let by_memory = (64 << 20) / bytes.max(1);
+    let n = by_time.min(by_memory).max(1);
+    let mut ratios: Vec<f64> = (0..PAIRS)
+        .map(|i| {
+            let (t, p) = if i % 2 == 0 {
+                let t = (touchstone.timer)(n);
+                (t, (peer.timer)(n))
+            } else {
+                let p = (peer.timer)(n);
+                ((touchstone.timer)(n), p)
+            };
+            p.as_secs_f64() / t.as_secs_f64().max(1e-12)
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let at = |q: usize| ratios[(ratios.len() - 1) * q / 4];
+    format!(
+        "{:.2}x (interquartile {:.2}x – {:.2}x, {PAIRS} pairs of {n} decodes)",
+        at(2),
+        at(1),
+        at(3)
+    )
 }
