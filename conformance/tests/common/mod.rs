@@ -30,6 +30,16 @@ pub const MOSQUITTO_SLACK: Duration = Duration::from_secs(7);
 
 /// Runs the cases with these exact ids against `127.0.0.1:port`, for both versions.
 pub async fn run_cases(port: u16, ids: &[&str], auth_port: Option<u16>) -> Vec<CaseResult> {
+    run_cases_with(port, ids, auth_port, Profile::default()).await
+}
+
+/// [`run_cases`] with a profile.
+pub async fn run_cases_with(
+    port: u16,
+    ids: &[&str],
+    auth_port: Option<u16>,
+    profile: Profile,
+) -> Vec<CaseResult> {
     let connector = |p: u16| {
         Connector::new(
             Target::parse(&format!("mqtt://127.0.0.1:{p}")).expect("target"),
@@ -51,7 +61,7 @@ pub async fn run_cases(port: u16, ids: &[&str], auth_port: Option<u16>) -> Vec<C
         protocols: vec![Protocol::V3_1_1, Protocol::V5],
         filters: ids.iter().map(|s| s.to_string()).collect(),
         exact: true,
-        profile: Profile::default(),
+        profile,
         jobs: 8,
         timing: Timing {
             timer_slack: MOSQUITTO_SLACK,
