@@ -1,5 +1,7 @@
-//! The decoder's fast path for the commonest packets: PUBLISH without properties and with a short
-//! topic, the four PUBLISH acknowledgements in their two-byte form, PINGREQ and PINGRESP.
+//! The decoder's fast path for the commonest packets: PUBLISH with a plain ASCII topic (short
+//! enough to copy inline, for owned packets) and the usual 5.0 properties (see
+//! [`scan_publish_properties`]), the four PUBLISH acknowledgements in their two-byte form, PINGREQ
+//! and PINGRESP.
 //!
 //! It serves both [`crate::Decoder::decode`] (owned packets) and [`crate::Decoder::decode_ref`]
 //! (borrowed ones). It either returns exactly the packet the general decoder would, or declines
