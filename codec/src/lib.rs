@@ -17,6 +17,9 @@
 //!   [`ErrorKind`], the 5.0 reason code to answer with, the normative statements (with their
 //!   specification version: the same id means different things in 3.1.1 and 5.0), and the
 //!   byte offset.
+//! * A protocol analyser's view ([`dissect()`]): every field with its byte offset, flags and
+//!   reason codes named, as far as the bytes can be read, malformed packets included; it
+//!   also locates a packet's secrets (Password, Authentication Data) so that they can be masked.
 //! * Checked encoding ([`Packet::encode`]) mirrors the decoder; [`Packet::encode_unchecked`] and
 //!   [`raw::Frame`] write invalid packets on purpose.
 //!
@@ -37,6 +40,7 @@
 
 mod agree;
 mod decoder;
+pub mod dissect;
 mod error;
 mod fast;
 pub mod hex;
@@ -55,6 +59,7 @@ mod varint;
 mod writer;
 
 pub use decoder::{decode_slice, peek_protocol, Decoder, FixedHeader, MAX_PACKET_SIZE};
+pub use dissect::{dissect, Dissection};
 pub use error::{DecodeError, DecodeErrorInfo, EncodeError, ErrorKind};
 pub use packet::{
     Auth, ConnAck, Connect, ConnectRef, Disconnect, FiltersIter, FiltersRef, Packet, PacketId,

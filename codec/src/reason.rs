@@ -142,6 +142,19 @@ impl ReasonCode {
         }
     }
 
+    /// The 3.1.1 name of a CONNACK return code (Table 3.1), if the code is one.
+    pub const fn v3_connack_name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0x00 => "Connection Accepted",
+            0x01 => "Connection Refused, unacceptable protocol version",
+            0x02 => "Connection Refused, identifier rejected",
+            0x03 => "Connection Refused, Server unavailable",
+            0x04 => "Connection Refused, bad user name or password",
+            0x05 => "Connection Refused, not authorized",
+            _ => return None,
+        })
+    }
+
     /// Maps a 5.0 CONNACK reason code to the nearest 3.1.1 CONNACK return code, if one exists.
     pub const fn to_v3_connack(self) -> Option<ReasonCode> {
         Some(ReasonCode(match self.0 {

@@ -10,16 +10,39 @@ use touchstone_codec::Protocol;
 
 use crate::capabilities::Capabilities;
 use crate::client::ClientBuilder;
+use crate::redact::Redactor;
 use crate::transcript::Transcript;
 use crate::transport::Connector;
 
-/// User name and password sent in CONNECT.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// User name and password sent in CONNECT (the password never shows in `Debug`).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
     /// User Name.
     pub username: Option<String>,
     /// Password.
     pub password: Option<Bytes>,
+}
+
+impl Credentials {
+    /// A redactor that knows the password.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(self.password.iter().map(|p| p.to_vec()))
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field(
+                "password",
+                &self
+                    .password
+                    .as_ref()
+                    .map(|p| format!("<{} bytes>", p.len())),
+            )
+            .finish()
+    }
 }
 
 /// The timers of a run.
@@ -67,6 +90,8 @@ pub struct RunContext {
     pub run_id: String,
     /// Timers.
     pub timing: Timing,
+    /// Masks secrets in transcripts (the password above among them).
+    pub redactor: Arc<Redactor>,
 }
 
 impl RunContext {
@@ -126,15 +151,15 @@ impl CaseShared {
         case_index: usize,
     ) -> Self {
         CaseShared {
-            run,
             protocol,
             case_id,
             case_index,
-            transcript: Transcript::new(),
+            transcript: Transcript::with_redactor(run.redactor.clone()),
             observations: Mutex::new(Vec::new()),
             retained: Mutex::new(BTreeSet::new()),
             sessions: Mutex::new(BTreeSet::new()),
             names: Mutex::new(Vec::new()),
+            run,
         }
     }
 

@@ -23,6 +23,7 @@ pub mod fuzz;
 pub mod json;
 pub mod outcome;
 pub mod profile;
+pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod spec;

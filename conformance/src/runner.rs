@@ -173,6 +173,7 @@ pub async fn run(config: RunConfig, catalogue: &[Case], progress: Arc<dyn Progre
         credentials: config.credentials.clone(),
         run_id: RunContext::new_run_id(),
         timing: config.timing,
+        redactor: Arc::new(config.credentials.redactor()),
     });
     let selected = select(catalogue, &config.protocols, &config.filters, config.exact);
     progress.start(selected.len());

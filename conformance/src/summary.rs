@@ -43,15 +43,10 @@ pub fn reason(code: ReasonCode) -> String {
 /// A CONNACK code: the 3.1.1 names for 0x01 to 0x05 (which 5.0 CONNACKs never carry), the 5.0
 /// names otherwise.
 pub fn connack_code(code: ReasonCode) -> String {
-    let v3 = match code.0 {
-        0x01 => "Connection Refused, unacceptable protocol version",
-        0x02 => "Connection Refused, identifier rejected",
-        0x03 => "Connection Refused, Server unavailable",
-        0x04 => "Connection Refused, bad user name or password",
-        0x05 => "Connection Refused, not authorized",
-        _ => return reason(code),
-    };
-    format!("0x{:02X} {v3}", code.0)
+    match code.v3_connack_name() {
+        Some(v3) if code.0 != 0 => format!("0x{:02X} {v3}", code.0),
+        _ => reason(code),
+    }
 }
 
 fn user(props: &UserProperties, out: &mut String) {

@@ -1,5 +1,6 @@
 //! The transcript of a case: every packet each way, with the time, the client, the bytes and
-//! the decoded form; and the connection events (open, close).
+//! the decoded form; and the connection events (open, close). Secrets are masked here, as
+//! entries are recorded ([`crate::redact`]), so no report or log can show them.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use touchstone_codec::Packet;
 
+use crate::redact::{Masked, Redactor};
 use crate::summary;
 
 /// Which way an entry went.
@@ -48,17 +50,28 @@ pub struct Entry {
     pub packet: Option<Packet>,
     /// Anything else: why the bytes do not decode, what the event was.
     pub note: Option<String>,
+    /// The secrets masked in `bytes` (and in `packet`).
+    pub masked: Vec<Masked>,
 }
 
 impl Entry {
     /// The decoded form as one line: the packet summary, or the note.
     pub fn describe(&self) -> String {
-        match (&self.packet, &self.note) {
+        let mut s = match (&self.packet, &self.note) {
             (Some(p), None) => summary::packet(p),
             (Some(p), Some(n)) => format!("{} ({n})", summary::packet(p)),
             (None, Some(n)) => n.clone(),
             (None, None) => String::from("(raw bytes)"),
+        };
+        if !self.masked.is_empty() {
+            let what: Vec<String> = self
+                .masked
+                .iter()
+                .map(|m| format!("{} ({} bytes)", m.what, m.len))
+                .collect();
+            s += &format!(" [masked: {}]", what.join(", "));
         }
+        s
     }
 
     /// The entry as JSON: `{"t_ms", "client", "dir", "hex", "packet", "summary", "note"}`.
@@ -81,6 +94,9 @@ impl Entry {
         if long {
             v["omitted_bytes"] = serde_json::json!(self.bytes.len() - JSON_MAX_BYTES);
         }
+        if !self.masked.is_empty() {
+            v["masked"] = serde_json::json!(self.masked);
+        }
         v
     }
 }
@@ -94,14 +110,21 @@ pub const JSON_MAX_BYTES: usize = 16 * 1024;
 pub struct Transcript {
     started: Instant,
     entries: Arc<Mutex<Vec<Entry>>>,
+    redactor: Arc<Redactor>,
 }
 
 impl Transcript {
-    /// An empty transcript whose clock starts now.
+    /// An empty transcript whose clock starts now; it masks the fields that are secrets.
     pub fn new() -> Self {
+        Transcript::with_redactor(Arc::new(Redactor::default()))
+    }
+
+    /// An empty transcript that masks secret fields and the secrets `redactor` knows.
+    pub fn with_redactor(redactor: Arc<Redactor>) -> Self {
         Transcript {
             started: Instant::now(),
             entries: Arc::new(Mutex::new(Vec::new())),
+            redactor,
         }
     }
 
@@ -115,22 +138,30 @@ impl Transcript {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Appends an entry stamped with the current time.
+    /// Appends an entry stamped with the current time, with its secrets masked.
     pub fn push(
         &self,
         client: &str,
         direction: Direction,
         bytes: Bytes,
-        packet: Option<Packet>,
+        mut packet: Option<Packet>,
         note: Option<String>,
     ) {
+        let (bytes, masked) = match self.redactor.bytes(&bytes) {
+            Some((b, spans)) => (b, spans),
+            None => (bytes, Vec::new()),
+        };
+        if let Some(p) = &mut packet {
+            self.redactor.packet(p);
+        }
         let entry = Entry {
             at: self.started.elapsed(),
             client: client.to_string(),
             direction,
             bytes,
             packet,
-            note,
+            note: note.map(|n| self.redactor.text(&n)),
+            masked,
         };
         self.lock().push(entry);
     }

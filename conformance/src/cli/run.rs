@@ -32,6 +32,30 @@ pub enum RunFormat {
     Markdown,
 }
 
+impl RunFormat {
+    /// The format's name, as `--format` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunFormat::Pretty => "pretty",
+            RunFormat::Json => "JSON",
+            RunFormat::Junit => "JUnit",
+            RunFormat::Markdown => "Markdown",
+        }
+    }
+}
+
+/// Makes the folder of `path` and checks that the file can be written.
+pub fn prepare_output(path: &std::path::Path) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map(drop)
+}
+
 /// Arguments of `touchstone run`.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -220,6 +244,16 @@ pub fn config(args: &RunArgs) -> Result<(RunConfig, Rerun), String> {
                 .into(),
         );
     }
+    // Reruns never carry the credentials: they name the variables to set.
+    let vars: Vec<&str> = [
+        ("TOUCHSTONE_USERNAME", username.is_some()),
+        ("TOUCHSTONE_PASSWORD", password.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(v, given)| given.then_some(v))
+    .collect();
+    let needs =
+        (!args.embedded && !vars.is_empty()).then(|| format!("with {} set", vars.join(" and ")));
     if auth_connector.is_some() && username.is_none() {
         return Err("--auth-target needs --username and --password (or TOUCHSTONE_USERNAME / TOUCHSTONE_PASSWORD)".into());
     }
@@ -289,7 +323,7 @@ pub fn config(args: &RunArgs) -> Result<(RunConfig, Rerun), String> {
             timing,
             case_deadline,
         },
-        Rerun { base },
+        Rerun { base, needs },
     ))
 }
 
@@ -375,6 +409,13 @@ fn run_against(args: &RunArgs, io: &mut Io<'_>, runtime: &tokio::runtime::Runtim
             ),
         );
     }
+    // The report file: its folder is made and the file opened now, so that a path that
+    // cannot be written fails before the run, not after it.
+    if let Some(path) = &args.output {
+        if let Err(e) = prepare_output(path) {
+            return fail(io, format_args!("--output {}: {e}", path.display()));
+        }
+    }
     // Live progress only when the pretty view is what the terminal shows.
     let progress: Arc<dyn Progress> = if args.format == RunFormat::Pretty || args.output.is_some() {
         Arc::new(report::pretty::Live::new())
@@ -395,17 +436,17 @@ fn run_against(args: &RunArgs, io: &mut Io<'_>, runtime: &tokio::runtime::Runtim
     };
     match &args.output {
         Some(path) => {
-            if let Err(e) = std::fs::write(path, rendered.as_bytes()) {
-                return fail(io, format_args!("cannot write {}: {e}", path.display()));
-            }
             let pretty = report::pretty::render(&report, &rerun);
             if let Err(e) = io.stdout.write_all(pretty.as_bytes()) {
                 return super::output_error(io, &e, Status::Failure);
             }
+            if let Err(e) = std::fs::write(path, rendered.as_bytes()) {
+                return fail(io, format_args!("cannot write {}: {e}", path.display()));
+            }
             let _ = writeln!(
                 io.stdout,
-                "report ({:?}) written to {}",
-                args.format,
+                "{} report written to {}",
+                args.format.name(),
                 path.display()
             );
         }

@@ -10,6 +10,7 @@ use touchstone_codec::{Decoder, Packet, Protocol, Statement};
 use super::gen::Burst;
 use super::judge::{judge_sent, Expect, SentView, Watch};
 use super::Oracle;
+use crate::redact::Redactor;
 use crate::transport::{CloseKind, Connector, Received, Transport};
 
 /// How bursts are executed.
@@ -25,6 +26,13 @@ pub struct ExecConfig {
     pub password: Option<Vec<u8>>,
     /// Topic and client-id prefix (unique to the seed).
     pub prefix: String,
+}
+
+impl ExecConfig {
+    /// Masks the secrets of what is recorded (the password among them).
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(self.password.clone())
+    }
 }
 
 /// A rule broken during one execution.
@@ -58,6 +66,7 @@ pub struct Execution {
 /// Runs `burst`, then (if `liveness`) checks that a fresh client can still do a QoS 1 round
 /// trip.
 pub async fn execute(cfg: &ExecConfig, burst: &Burst, id: u64, liveness: bool) -> Execution {
+    let redactor = cfg.redactor();
     let mut ex = Execution::default();
     let mut conns: Vec<Option<Transport>> = Vec::new();
     let mut sent: Vec<Vec<u8>> = vec![Vec::new(); burst.clients];
@@ -110,7 +119,7 @@ pub async fn execute(cfg: &ExecConfig, burst: &Burst, id: u64, liveness: bool) -
             "client {} -> {}  {}",
             step.client,
             step.note,
-            touchstone_codec::hex::encode(&step.bytes)
+            touchstone_codec::hex::encode(&masked(&redactor, &step.bytes))
         ));
         ex.writes += 1;
         ex.bytes += step.bytes.len();
@@ -257,8 +266,9 @@ async fn watch(
             Received::Timeout => break,
         }
     }
+    let redactor = cfg.redactor();
     for line in &w.log {
-        transcript.push(format!("client {c} <- {line}"));
+        transcript.push(redactor.text(&format!("client {c} <- {line}")));
     }
     match &closed {
         Some(k) => transcript.push(format!("client {c}: {k}")),
@@ -505,5 +515,13 @@ impl Reader {
                 Received::Timeout => return Err("no answer before the deadline".into()),
             }
         }
+    }
+}
+
+/// `bytes` with their secrets masked (as recorded in transcripts and replay files).
+pub fn masked(redactor: &Redactor, bytes: &[u8]) -> Vec<u8> {
+    match redactor.bytes(bytes) {
+        Some((m, _)) => m.to_vec(),
+        None => bytes.to_vec(),
     }
 }

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use touchstone_codec::{Protocol, Statement};
 
-use super::exec::{execute, ExecConfig, Execution, Hit};
+use super::exec::{execute, masked, ExecConfig, Execution, Hit};
 use super::gen::{Burst, Step};
 use super::Oracle;
+use crate::redact::{restore_password, Redactor};
 
 /// The format tag of a replay file.
 pub const FORMAT: &str = "touchstone-fuzz-finding/1";
@@ -241,14 +242,21 @@ fn renumber(mut b: Burst) -> Burst {
     b
 }
 
-/// Builds the file for a shrunk finding.
-pub fn to_file(burst: &Burst, hit: &Hit, origin: Origin, ex: &Execution) -> FindingFile {
+/// Builds the file for a shrunk finding, with its secrets masked (a replay given the same
+/// password puts it back: [`replay`]).
+pub fn to_file(
+    burst: &Burst,
+    hit: &Hit,
+    origin: Origin,
+    ex: &Execution,
+    redactor: &Redactor,
+) -> FindingFile {
     FindingFile {
         format: FORMAT.into(),
         protocol: burst.protocol.as_str().into(),
         oracle: hit.oracle,
         statements: hit.statements.iter().map(Cite::from).collect(),
-        message: hit.message.clone(),
+        message: redactor.text(&hit.message),
         comment: "Replay with `touchstone replay FILE [--target URL]`: the clients connect, \
                   the steps are written in order, then every connection that is owed an answer \
                   gets a PINGREQ probe and the oracles judge the replies (see README, \
@@ -261,12 +269,12 @@ pub fn to_file(burst: &Burst, hit: &Hit, origin: Origin, ex: &Execution) -> Find
             .iter()
             .map(|s| FileStep {
                 client: s.client,
-                send: touchstone_codec::hex::encode(&s.bytes),
+                send: touchstone_codec::hex::encode(&masked(redactor, &s.bytes)),
                 comment: s.note.clone(),
             })
             .collect(),
         liveness: hit.oracle == Oracle::Liveness,
-        transcript: ex.transcript.clone(),
+        transcript: ex.transcript.iter().map(|l| redactor.text(l)).collect(),
     }
 }
 
@@ -287,9 +295,15 @@ pub fn save(dir: &Path, file: &FindingFile) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
-/// Replays a file: true if its oracle fires again.
+/// Replays a file: true if its oracle fires again. Masked passwords of the file's length are
+/// replaced by the configured password.
 pub async fn replay(cfg: &ExecConfig, file: &FindingFile) -> (bool, Execution) {
-    let burst = file.burst();
+    let mut burst = file.burst();
+    if let Some(p) = &cfg.password {
+        for s in &mut burst.steps {
+            restore_password(&mut s.bytes, p);
+        }
+    }
     let ex = execute(cfg, &burst, file.found.burst, file.liveness).await;
     (fires(&ex, file.oracle), ex)
 }

@@ -325,7 +325,7 @@ async fn record(
         .cloned()
         .unwrap_or_else(|| hit.clone());
     let hit = &shown;
-    let file = finding::to_file(&shrunk, hit, origin, &ex);
+    let file = finding::to_file(&shrunk, hit, origin, &ex, &cfg.exec.redactor());
     let path = match finding::save(&cfg.findings_dir, &file) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -339,7 +339,7 @@ async fn record(
     Found {
         oracle: hit.oracle,
         statements: hit.statements.iter().map(|s| s.to_string()).collect(),
-        message: hit.message.clone(),
+        message: cfg.exec.redactor().text(&hit.message),
         burst: b,
         count: 1,
         file: path,

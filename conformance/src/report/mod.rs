@@ -17,16 +17,23 @@ use crate::runner::RunReport;
 pub struct Rerun {
     /// `touchstone run --target ... [--profile ...]`, shell-quoted.
     pub base: String,
+    /// A shell comment after the command: what the environment must hold (the credentials are
+    /// never written out: reruns name the variables that carry them).
+    pub needs: Option<String>,
 }
 
 impl Rerun {
     /// The command for `result`.
     pub fn command(&self, result: &CaseResult) -> String {
         format!(
-            "{} --protocol {} --filter {} --exact",
+            "{} --protocol {} --filter {} --exact{}",
             self.base,
             result.protocol.as_str(),
-            shell_quote(result.id)
+            shell_quote(result.id),
+            self.needs
+                .as_ref()
+                .map(|n| format!("  # {n}"))
+                .unwrap_or_default()
         )
     }
 }
