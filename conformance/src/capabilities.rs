@@ -10,7 +10,19 @@ use touchstone_codec::{Protocol, QoS};
 use crate::context::{CaseShared, RunContext, Test};
 
 /// Something a case may need from the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
     /// QoS 1 delivery.
@@ -27,7 +39,9 @@ pub enum Capability {
     SubscriptionIdentifiers,
     /// Topic aliases from client to server (5.0: Topic Alias Maximum > 0).
     TopicAliases,
-    /// A listener that checks user name and password (`--auth-target`).
+    /// A listener that checks user name and password (`--auth-target`). (`auth` in reports of
+    /// Touchstone 0.1 before it was renamed.)
+    #[serde(alias = "auth")]
     Authentication,
     /// Enhanced authentication (5.0 section 4.12) with SCRAM-SHA-256 on the authentication
     /// listener, for the run's user (profile `auth_method = "SCRAM-SHA-256"`).
@@ -76,7 +90,7 @@ impl std::fmt::Display for Capability {
 }
 
 /// What the target supports for one protocol version, and where each fact came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Capabilities {
     /// The highest QoS the server delivers.
     pub max_qos: u8,

@@ -35,12 +35,25 @@ pub struct ErrorJson {
 }
 
 /// A normative statement as JSON: `{"version": "5.0", "id": "MQTT-2.1.3-1"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StatementJson {
     /// `3.1.1` or `5.0`.
+    #[schemars(with = "SpecVersionSchema")]
     pub version: SpecVersion,
     /// The statement id, e.g. `MQTT-2.1.3-1`.
     pub id: String,
+}
+
+/// The schema of a [`SpecVersion`]: the version of the specification a statement id belongs to.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+enum SpecVersionSchema {
+    /// MQTT 3.1.1.
+    #[serde(rename = "3.1.1")]
+    V3_1_1,
+    /// MQTT 5.0.
+    #[serde(rename = "5.0")]
+    V5,
 }
 
 impl From<&Statement> for StatementJson {

@@ -22,6 +22,7 @@ pub mod expect;
 pub mod fuzz;
 pub mod json;
 pub mod outcome;
+pub mod preflight;
 pub mod profile;
 pub mod redact;
 pub mod report;

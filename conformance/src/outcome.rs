@@ -11,7 +11,19 @@ use crate::profile::Deviation;
 use crate::transcript::Entry;
 
 /// The verdict of a case run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The target did what the specification requires.
@@ -26,17 +38,24 @@ pub enum Outcome {
     ExpectedFail,
     /// Passed although the profile lists a deviation (the profile is out of date).
     UnexpectedPass,
+    /// The verdict changed between repetitions of the run (`--repeat`): a race in the target,
+    /// or a case that depends on timing.
+    Flaky,
+    /// Not run: the run was interrupted, or the target stopped answering before the case.
+    NotRun,
 }
 
 impl Outcome {
     /// Every outcome, in report order.
-    pub const ALL: [Outcome; 6] = [
+    pub const ALL: [Outcome; 8] = [
         Outcome::Pass,
         Outcome::Fail,
         Outcome::Error,
         Outcome::ExpectedFail,
         Outcome::UnexpectedPass,
+        Outcome::Flaky,
         Outcome::Skip,
+        Outcome::NotRun,
     ];
 
     /// The snake-case name, as in JSON.
@@ -48,6 +67,8 @@ impl Outcome {
             Outcome::Error => "error",
             Outcome::ExpectedFail => "expected_fail",
             Outcome::UnexpectedPass => "unexpected_pass",
+            Outcome::Flaky => "flaky",
+            Outcome::NotRun => "not_run",
         }
     }
 
@@ -55,7 +76,7 @@ impl Outcome {
     pub const fn is_bad(self) -> bool {
         matches!(
             self,
-            Outcome::Fail | Outcome::Error | Outcome::UnexpectedPass
+            Outcome::Fail | Outcome::Error | Outcome::UnexpectedPass | Outcome::Flaky
         )
     }
 }
@@ -77,6 +98,10 @@ pub struct CaseResult {
     pub protocol: Protocol,
     /// The verdict.
     pub outcome: Outcome,
+    /// With `--repeat`: the verdict of each repetition (empty for a single run).
+    pub verdicts: Vec<Outcome>,
+    /// When it started, from the start of the run.
+    pub started: Duration,
     /// The statements checked (those of this version).
     pub statements: Vec<Statement>,
     /// The capabilities the case needs.
@@ -93,4 +118,31 @@ pub struct CaseResult {
     pub deviation: Option<Deviation>,
     /// Every packet each way.
     pub transcript: Vec<Entry>,
+}
+
+impl CaseResult {
+    /// A case run that did not happen: `outcome` (skip, error or not run) and why.
+    pub fn without_run(
+        case: &crate::case::Case,
+        protocol: Protocol,
+        outcome: Outcome,
+        message: String,
+    ) -> CaseResult {
+        CaseResult {
+            id: case.id,
+            title: case.title,
+            protocol,
+            outcome,
+            verdicts: Vec::new(),
+            started: Duration::ZERO,
+            statements: case.statements_for(protocol),
+            requires: case.requires.to_vec(),
+            duration: Duration::ZERO,
+            failure: None,
+            message: Some(message),
+            observations: Vec::new(),
+            deviation: None,
+            transcript: Vec::new(),
+        }
+    }
 }

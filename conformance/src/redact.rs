@@ -18,7 +18,7 @@ pub const MASK: u8 = b'*';
 const MIN_SEARCHED: usize = 4;
 
 /// One masked span of a recorded packet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Masked {
     /// What it was: `Password`, `Authentication Data`, or `secret` (a known secret found
     /// elsewhere in the bytes).

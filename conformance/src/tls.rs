@@ -104,12 +104,30 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError
             let chain = read_certs("client certificate", cert)?;
             let key =
                 PrivateKeyDer::from_pem_file(key).map_err(|e| file_error("client key", key, e))?;
-            builder.with_client_auth_cert(chain, key)?
+            // rustls checks the client certificate here, and words its errors as if about
+            // the peer's: name the file instead.
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| client_cert_error(cert, &e))?
         }
         (None, None) => builder.with_no_client_auth(),
         _ => return Err(TlsError::CertWithoutKey),
     };
     Ok(Arc::new(config))
+}
+
+fn client_cert_error(path: &Path, e: &rustls::Error) -> TlsError {
+    let text = format!("{e:?}");
+    let message = if text.contains("UnsupportedCertVersion") {
+        "an X.509 v1 certificate, which rustls does not accept: reissue it as a v3 certificate \
+         (openssl x509 -req ... -extfile FILE, with FILE holding extendedKeyUsage=clientAuth)"
+            .to_string()
+    } else if text.contains("BadEncoding") {
+        "not a well-formed certificate".to_string()
+    } else {
+        format!("rejected by rustls: {e}")
+    };
+    file_error("--cert", path, message)
 }
 
 /// The server name to verify and send in SNI.
@@ -206,6 +224,22 @@ mod tests {
             client_config(&both),
             Err(TlsError::InsecureWithCa)
         ));
+    }
+
+    #[test]
+    fn a_v1_client_certificate_is_named_as_the_problem() {
+        // An X.509 v1 certificate, as `openssl x509 -req` makes without extensions.
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+        let e = client_config(&TlsOptions {
+            cert: Some(fixtures.join("client-v1.pem")),
+            key: Some(fixtures.join("client-v1.key")),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("--cert `"), "{e}");
+        assert!(e.contains("X.509 v1 certificate"), "{e}");
+        assert!(!e.contains("peer"), "{e}");
     }
 
     #[test]

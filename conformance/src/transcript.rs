@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use touchstone_codec::Packet;
 
 use crate::redact::{Masked, Redactor};
 use crate::summary;
 
 /// Which way an entry went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// From the test client to the broker.
@@ -72,32 +72,6 @@ impl Entry {
             s += &format!(" [masked: {}]", what.join(", "));
         }
         s
-    }
-
-    /// The entry as JSON: `{"t_ms", "client", "dir", "hex", "packet", "summary", "note"}`.
-    ///
-    /// Entries longer than [`JSON_MAX_BYTES`] keep only their first bytes in `hex` (with
-    /// `"omitted_bytes"` saying how many were left out) and no decoded `packet`: one case sends
-    /// a 16 MiB PUBLISH, which would otherwise make the report tens of megabytes.
-    pub fn to_json(&self) -> serde_json::Value {
-        let long = self.bytes.len() > JSON_MAX_BYTES;
-        let shown = &self.bytes[..self.bytes.len().min(JSON_MAX_BYTES)];
-        let mut v = serde_json::json!({
-            "t_ms": (self.at.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
-            "client": self.client,
-            "dir": self.direction,
-            "hex": touchstone_codec::hex::encode(shown),
-            "packet": if long { None } else { self.packet.as_ref().and_then(|p| serde_json::to_value(p).ok()) },
-            "summary": self.describe(),
-            "note": self.note,
-        });
-        if long {
-            v["omitted_bytes"] = serde_json::json!(self.bytes.len() - JSON_MAX_BYTES);
-        }
-        if !self.masked.is_empty() {
-            v["masked"] = serde_json::json!(self.masked);
-        }
-        v
     }
 }
 
@@ -229,9 +203,9 @@ mod tests {
         assert!(text.contains("a          -> PINGREQ"), "{text}");
         assert!(text.contains("c0 00"), "{text}");
         assert!(text.contains("-- closed by the server"), "{text}");
-        let json = entries[0].to_json();
-        assert_eq!(json["hex"], "c000");
-        assert_eq!(json["dir"], "send");
-        assert_eq!(json["packet"]["type"], "PINGREQ");
+        let json = crate::report::json::entry(&entries[0]);
+        assert_eq!(json.hex, "c000");
+        assert_eq!(json.dir, Direction::Send);
+        assert_eq!(json.packet.unwrap()["type"], "PINGREQ");
     }
 }

@@ -98,8 +98,8 @@ fn bad_run_flags_are_usage_errors() {
 }
 
 #[test]
-fn unreachable_target_is_an_error_outcome() {
-    // A port nothing listens on: every case errors, quickly, and the run says so.
+fn unreachable_target_is_unavailable_not_an_error_per_case() {
+    // A port nothing listens on: no case runs, quickly, and the run says why (exit 3).
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -112,19 +112,20 @@ fn unreachable_target_is_an_error_outcome() {
         ],
         &[],
     );
-    assert_eq!(code(&out), 1);
+    assert_eq!(code(&out), 3);
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(report["status"], "target_unavailable");
+    assert!(report["unavailable"]
+        .as_str()
+        .unwrap()
+        .contains("cannot connect"));
     for c in report["cases"].as_array().unwrap() {
-        assert_eq!(c["outcome"], "error", "{c}");
-        assert!(
-            c["message"].as_str().unwrap().contains("cannot connect"),
-            "{c}"
-        );
+        assert_eq!(c["outcome"], "not_run", "{c}");
     }
 }
 
 #[test]
-fn a_hanging_target_gives_errors_not_a_hung_run() {
+fn a_hanging_target_is_unavailable_not_a_hung_run() {
     // Accepts connections and never answers.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -143,10 +144,10 @@ fn a_hanging_target_gives_errors_not_a_hung_run() {
         &[],
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
-    assert_eq!(code(&out), 1);
+    assert_eq!(code(&out), 3);
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     for c in report["cases"].as_array().unwrap() {
-        assert_eq!(c["outcome"], "error", "{c}");
+        assert_eq!(c["outcome"], "not_run", "{c}");
     }
 }
 

@@ -93,6 +93,7 @@ async fn run(port: u16, ids: &[&str]) -> Vec<CaseResult> {
         auth_connector: None,
         credentials: Credentials::default(),
         protocols: vec![V3, V5],
+        explicit_protocols: false,
         filters: ids.iter().map(|s| s.to_string()).collect(),
         exact: true,
         profile: Profile::default(),
@@ -106,7 +107,7 @@ async fn run(port: u16, ids: &[&str]) -> Vec<CaseResult> {
         case_deadline: Duration::from_secs(30),
     };
     let catalogue = cases::catalogue();
-    let report = runner::run(config, &catalogue, Arc::new(Quiet)).await;
+    let report = runner::run(config, &catalogue, Arc::new(Quiet), runner::Stop::new()).await;
     assert!(!report.results.is_empty(), "no case ran for {ids:?}");
     report.results
 }

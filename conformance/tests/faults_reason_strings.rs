@@ -94,6 +94,7 @@ async fn run(open: u16, auth: u16, ids: &[&str]) -> Vec<CaseResult> {
             password: Some("scram-password".into()),
         },
         protocols: vec![V5],
+        explicit_protocols: false,
         filters: ids.iter().map(|id| id.to_string()).collect(),
         exact: true,
         profile,
@@ -107,7 +108,7 @@ async fn run(open: u16, auth: u16, ids: &[&str]) -> Vec<CaseResult> {
         case_deadline: Duration::from_secs(30),
     };
     let catalogue = cases::catalogue();
-    let report = runner::run(config, &catalogue, Arc::new(Quiet)).await;
+    let report = runner::run(config, &catalogue, Arc::new(Quiet), runner::Stop::new()).await;
     assert_eq!(report.results.len(), ids.len());
     report.results
 }

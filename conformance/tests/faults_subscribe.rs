@@ -275,6 +275,7 @@ async fn run_v311_without_wildcards(port: u16, ids: &[&str]) -> Vec<CaseResult> 
         auth_connector: None,
         credentials: Credentials::default(),
         protocols: vec![V3],
+        explicit_protocols: false,
         filters: ids.iter().map(|s| s.to_string()).collect(),
         exact: true,
         profile,
@@ -287,7 +288,7 @@ async fn run_v311_without_wildcards(port: u16, ids: &[&str]) -> Vec<CaseResult> 
         },
         case_deadline: Duration::from_secs(30),
     };
-    runner::run(config, &catalogue, Arc::new(Quiet))
+    runner::run(config, &catalogue, Arc::new(Quiet), runner::Stop::new())
         .await
         .results
 }

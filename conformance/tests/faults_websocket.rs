@@ -164,6 +164,7 @@ async fn run(tcp: u16, ws_url: &str, ids: &[&str]) -> Vec<CaseResult> {
         auth_connector: None,
         credentials: Credentials::default(),
         protocols: vec![V3, V5],
+        explicit_protocols: false,
         filters: ids.iter().map(|s| s.to_string()).collect(),
         exact: true,
         profile,
@@ -177,7 +178,7 @@ async fn run(tcp: u16, ws_url: &str, ids: &[&str]) -> Vec<CaseResult> {
         case_deadline: Duration::from_secs(30),
     };
     let catalogue = cases::catalogue();
-    let report = runner::run(config, &catalogue, Arc::new(Quiet)).await;
+    let report = runner::run(config, &catalogue, Arc::new(Quiet), runner::Stop::new()).await;
     assert!(!report.results.is_empty(), "no case ran for {ids:?}");
     report.results
 }

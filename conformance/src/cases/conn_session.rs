@@ -590,7 +590,17 @@ async fn session_expiry(t: &mut Test) -> Verdict {
     let mut a = builder.send_connect().await?;
     a.expect(connack().accepted().session_present(false))
         .because(&[v5("MQTT-4.1.0-2")])
-        .await?;
+        .await
+        .map_err(|e| {
+            timer_failure(
+                t,
+                e,
+                format!(
+                    "the Session Expiry Interval of 1 s had passed {:.1} s before",
+                    t.slack().as_secs_f64() + 0.7
+                ),
+            )
+        })?;
     a.disconnect().await
 }
 
@@ -806,7 +816,8 @@ async fn will_delay_reconnect(t: &mut Test) -> Verdict {
         .expect(publish(&topic).payload("delayed"))
         .within(Duration::from_secs(u64::from(delay)) + t.slack() + t.timeout())
         .because(&[v5("MQTT-3.1.2-7")])
-        .await?;
+        .await
+        .map_err(|e| timer_failure(t, e, format!("the Will Delay Interval is {delay} s")))?;
     Ok(())
 }
 

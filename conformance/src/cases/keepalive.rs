@@ -30,6 +30,7 @@ async fn expiry(t: &mut Test) -> Verdict {
         t.observe(format!("the server set Server Keep Alive {ka}"));
     }
     let limit = keep_alive_limit(t, ka);
+    let due = 1.5 * f64::from(ka);
     let closed = c
         .expect_closed()
         .within(limit)
@@ -38,11 +39,18 @@ async fn expiry(t: &mut Test) -> Verdict {
             &["MQTT-3.1.2-24"],
             &["MQTT-3.1.2-22", "MQTT-3.2.2-22"],
         ))
-        .await?;
+        .await
+        .map_err(|e| timer_failure(t, e, format!("1.5 x Keep Alive is {due:.1} s")))?;
+    // The specification fixes when the connection is due to close, not how promptly the
+    // server notices: lateness within the slack is reported, not judged.
+    let after = closed.after.as_secs_f64();
     t.observe(format!(
-        "Keep Alive {ka} s: closed after {:.2} s (1.5x is {:.1} s; timer slack {:.1} s)",
-        closed.after.as_secs_f64(),
-        1.5 * f64::from(ka),
+        "Keep Alive {ka} s: closed {after:.2} s after the last packet (1.5 x Keep Alive is {due:.1} s: {}; timer slack {:.1} s)",
+        if after > due {
+            format!("{:.2} s late", after - due)
+        } else {
+            "on time".to_string()
+        },
         t.slack().as_secs_f64()
     ));
     Ok(())

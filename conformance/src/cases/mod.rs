@@ -41,6 +41,21 @@ areas!(
     disconnect,
 );
 
+/// The cases that wait on one of the server's timers (Keep Alive, Session Expiry, Will Delay):
+/// their deadlines include the timer slack, `list` marks them, and their failures say so.
+pub const TIMED: &[&str] = &[
+    "keepalive.silent-client-disconnected",
+    "keepalive.pingreq-answered-and-keeps-alive",
+    "will.published-on-keep-alive-expiry",
+    "conn-session.session-expires-after-interval",
+    "conn-session.will-delay-cancelled-by-reconnect",
+];
+
+/// True if case `id` waits on a server timer (see [`TIMED`]).
+pub fn is_timed(id: &str) -> bool {
+    TIMED.contains(&id)
+}
+
 /// Every case, area by area, in file order.
 pub fn catalogue() -> Vec<Case> {
     AREAS.iter().flat_map(|area| area.iter().copied()).collect()
@@ -52,6 +67,14 @@ mod tests {
 
     use super::*;
     use crate::spec;
+
+    #[test]
+    fn timed_cases_exist() {
+        let ids: Vec<&str> = catalogue().iter().map(|c| c.id).collect();
+        for id in TIMED {
+            assert!(ids.contains(id), "{id}");
+        }
+    }
 
     #[test]
     fn ids_are_unique_and_well_formed() {

@@ -84,6 +84,22 @@ pub fn keep_alive_limit(t: &Test, seconds: u16) -> Duration {
     Duration::from_secs_f64(1.5 * f64::from(seconds)) + t.slack() + Duration::from_millis(500)
 }
 
+/// A failure of a case that waits on one of the server's timers, with how long the timer is and
+/// how much slack was allowed, and the flag that changes it.
+pub fn timer_failure(t: &Test, e: CaseError, timer: String) -> CaseError {
+    match e {
+        CaseError::Fail(mut f) => {
+            f.got = format!(
+                "{}; {timer}, and the timer slack allows {:.1} s more (--timer-slack, or timer_slack in a profile)",
+                f.got,
+                t.slack().as_secs_f64()
+            );
+            CaseError::Fail(f)
+        }
+        other => other,
+    }
+}
+
 /// The Connect Flags for the run's user name and password (`login`, from the client
 /// builder's `connect_packet()`): a hand-built CONNECT carries them too, so that a broker that needs
 /// them refuses it for what the case put in it, not for missing credentials.

@@ -117,7 +117,17 @@ async fn on_keep_alive_expiry(t: &mut Test) -> Verdict {
             &["MQTT-3.1.2-8", "MQTT-3.1.2-24"],
             &["MQTT-3.1.2-8", "MQTT-3.1.2-22"],
         ))
-        .await?;
+        .await
+        .map_err(|e| {
+            timer_failure(
+                t,
+                e,
+                format!(
+                    "the silent client's 1.5 x Keep Alive is {:.1} s",
+                    1.5 * f64::from(ka)
+                ),
+            )
+        })?;
     drop(w);
     Ok(())
 }

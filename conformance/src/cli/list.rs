@@ -48,6 +48,7 @@ pub fn run(args: &ListArgs, io: &mut Io<'_>) -> Status {
                         "title": c.title,
                         "protocols": c.protocols.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
                         "requires": c.requires,
+                        "timed": cases::is_timed(c.id),
                         "statements": c.statements.iter().map(StatementJson::from).collect::<Vec<_>>(),
                     })
                 })
@@ -61,6 +62,12 @@ pub fn run(args: &ListArgs, io: &mut Io<'_>) -> Status {
             for c in &selected {
                 let protocols: Vec<&str> = c.protocols.iter().map(|p| p.as_str()).collect();
                 s += &format!("{:<50} [{}] {}\n", c.id, protocols.join(", "), c.title);
+                if cases::is_timed(c.id) {
+                    s += &format!(
+                        "{:<50} timed: waits on a server timer (--timer-slack)\n",
+                        ""
+                    );
+                }
                 let ids: Vec<String> = c.statements.iter().map(|s| s.to_string()).collect();
                 s += &format!("{:<50} checks {}\n", "", ids.join(", "));
                 if !c.requires.is_empty() {

@@ -242,6 +242,22 @@ pub enum Status {
     Invalid = 1,
     /// Exit 2: usage error or I/O error.
     Failure = 2,
+    /// Exit 3 (`run`): the target could not be tested.
+    Unavailable = 3,
+    /// Exit 130 (`run`): interrupted; a partial report was written.
+    Interrupted = 130,
+}
+
+impl From<crate::runner::RunStatus> for Status {
+    fn from(s: crate::runner::RunStatus) -> Self {
+        use crate::runner::RunStatus;
+        match s {
+            RunStatus::Conformant => Status::Success,
+            RunStatus::NonConformant => Status::Invalid,
+            RunStatus::TargetUnavailable => Status::Unavailable,
+            RunStatus::Interrupted => Status::Interrupted,
+        }
+    }
 }
 
 impl From<Status> for ExitCode {

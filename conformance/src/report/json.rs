@@ -1,99 +1,168 @@
-//! The JSON report: the full record of a run, from which every other view can be made.
-//!
-//! `{"touchstone", "run_id", "target", "broker": {"name", "version"}, "started_unix_ms",
-//! "duration_ms", "protocols", "profile": {"path", "name", "deviations", "findings"}, "timing", "capabilities", "summary", "cases": [{"id", "title", "protocol",
-//! "outcome", "duration_ms", "statements", "requires", "failure", "message", "observations",
-//! "deviation", "rerun", "transcript"}]}`
+//! The JSON report: the full record of a run, from which every other view can be made, in the
+//! typed form of [`super::schema`].
 
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
+use super::schema::{
+    CapabilitiesRecord, CaseRecord, DeviationRecord, EntryRecord, FailureRecord, FindingRecord,
+    JsonReport, ProfileRecord, Summary, TimingRecord, FORMAT,
+};
 use super::Rerun;
 use crate::json::StatementJson;
-use crate::outcome::{CaseResult, Outcome};
+use crate::outcome::CaseResult;
+use crate::profile::{Deviation, Finding};
 use crate::runner::RunReport;
+use crate::transcript::{Entry, JSON_MAX_BYTES};
 
 fn ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
 }
 
-/// One case run as JSON.
-pub fn case_json(r: &CaseResult, rerun: &Rerun) -> Value {
-    json!({
-        "id": r.id,
-        "title": r.title,
-        "protocol": r.protocol.as_str(),
-        "outcome": r.outcome,
-        "duration_ms": ms(r.duration),
-        "statements": r.statements.iter().map(StatementJson::from).collect::<Vec<_>>(),
-        "requires": r.requires,
-        "failure": r.failure.as_ref().map(|f| json!({
-            "expected": f.expected,
-            "got": f.got,
-            "statements": f.statements.iter().map(StatementJson::from).collect::<Vec<_>>(),
-        })),
-        "message": r.message,
-        "observations": r.observations,
-        "deviation": r.deviation,
-        "rerun": rerun.command(r),
-        "transcript": r.transcript.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
-    })
+fn deviation(d: &Deviation) -> DeviationRecord {
+    DeviationRecord {
+        case: d.case.clone(),
+        protocol: d.protocol.as_str().into(),
+        statement: StatementJson::from(&d.statement),
+        reason: d.reason.clone(),
+        evidence: d.evidence.clone(),
+        reference: d.reference.clone(),
+        cause: d.cause.clone(),
+        failure_contains: d.failure_contains.clone(),
+        intermittent: d.intermittent,
+    }
 }
 
-/// The whole report as JSON.
-pub fn report_json(report: &RunReport, rerun: &Rerun) -> Value {
-    let mut summary = Map::new();
-    let counts = report.counts();
-    for o in Outcome::ALL {
-        summary.insert(
-            o.as_str().into(),
-            json!(counts.get(&o).copied().unwrap_or(0)),
-        );
+fn finding(f: &Finding) -> FindingRecord {
+    FindingRecord {
+        summary: f.summary.clone(),
+        statement: f.statement.as_ref().map(StatementJson::from),
+        reproducer: f.reproducer.clone(),
+        protocol: f.protocol.clone(),
+        skip_cases: f.skip_cases.clone(),
     }
-    summary.insert("total".into(), json!(report.results.len()));
-    summary.insert("ok".into(), json!(report.ok()));
-    let mut capabilities = Map::new();
-    for (p, caps) in &report.capabilities {
-        capabilities.insert(
-            p.as_str().into(),
-            match caps {
-                Ok(c) => serde_json::to_value(c).unwrap_or(Value::Null),
-                Err(e) => json!({ "error": e }),
-            },
-        );
+}
+
+/// One transcript entry. Entries longer than [`JSON_MAX_BYTES`] keep only their first bytes
+/// in `hex` (with `omitted_bytes`) and no decoded `packet`: one case sends a 16 MiB PUBLISH.
+pub fn entry(e: &Entry) -> EntryRecord {
+    let long = e.bytes.len() > JSON_MAX_BYTES;
+    let shown = &e.bytes[..e.bytes.len().min(JSON_MAX_BYTES)];
+    EntryRecord {
+        t_ms: ms(e.at),
+        client: e.client.clone(),
+        dir: e.direction,
+        hex: touchstone_codec::hex::encode(shown),
+        packet: if long {
+            None
+        } else {
+            e.packet.as_ref().and_then(|p| serde_json::to_value(p).ok())
+        },
+        summary: e.describe(),
+        note: e.note.clone(),
+        omitted_bytes: long.then(|| e.bytes.len() - JSON_MAX_BYTES),
+        masked: e.masked.clone(),
     }
+}
+
+/// One case run.
+pub fn case_record(r: &CaseResult, rerun: &Rerun) -> CaseRecord {
+    CaseRecord {
+        id: r.id.into(),
+        title: r.title.into(),
+        protocol: r.protocol.as_str().into(),
+        outcome: r.outcome,
+        verdicts: r.verdicts.clone(),
+        duration_ms: Some(ms(r.duration)),
+        statements: r.statements.iter().map(StatementJson::from).collect(),
+        requires: r.requires.clone(),
+        failure: r.failure.as_ref().map(|f| FailureRecord {
+            expected: f.expected.clone(),
+            got: f.got.clone(),
+            statements: f.statements.iter().map(StatementJson::from).collect(),
+        }),
+        message: r.message.clone(),
+        observations: r.observations.clone(),
+        deviation: r.deviation.as_ref().map(deviation),
+        rerun: Some(rerun.command(r)),
+        transcript: r.transcript.iter().map(entry).collect(),
+    }
+}
+
+/// The whole report.
+pub fn report_record(report: &RunReport, rerun: &Rerun) -> JsonReport {
+    let mut summary = Summary::default();
+    for r in &report.results {
+        summary.add(r.outcome);
+    }
+    summary.ok = report.ok();
+    let capabilities = report
+        .capabilities
+        .iter()
+        .map(|(p, caps)| {
+            (
+                p.as_str().to_string(),
+                match caps {
+                    Ok(c) => CapabilitiesRecord::Discovered(c.clone()),
+                    Err(e) => CapabilitiesRecord::Unknown { error: e.clone() },
+                },
+            )
+        })
+        .collect::<BTreeMap<_, _>>();
     let started = report
         .started
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    json!({
-        "touchstone": env!("CARGO_PKG_VERSION"),
-        "run_id": report.run_id,
-        "target": report.target,
-        "broker": report.broker(),
-        "started_unix_ms": started,
-        "duration_ms": ms(report.duration),
-        "protocols": report.protocols.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-        "profile": {
-            "path": report.profile.path.as_ref().map(|p| p.display().to_string()),
-            "name": report.profile.name,
-            "deviations": report.profile.deviations,
-            "findings": report.profile.findings,
+    JsonReport {
+        format: Some(FORMAT.into()),
+        touchstone: Some(env!("CARGO_PKG_VERSION").into()),
+        run_id: Some(report.run_id.clone()),
+        target: report.target.clone(),
+        broker: Some(report.broker()),
+        started_unix_ms: Some(started),
+        duration_ms: Some(ms(report.duration)),
+        protocols: report
+            .protocols
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect(),
+        status: Some(report.status()),
+        unavailable: report.unavailable.clone(),
+        versions_not_spoken: report
+            .not_spoken
+            .iter()
+            .map(|(p, why)| (p.as_str().to_string(), why.clone()))
+            .collect(),
+        repeat: report.repeat,
+        notes: report.notes.clone(),
+        profile: ProfileRecord {
+            path: report
+                .profile
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            name: report.profile.name.clone(),
+            deviations: report.profile.deviations.iter().map(deviation).collect(),
+            findings: report.profile.findings.iter().map(finding).collect(),
         },
-        "timing": {
-            "timer_slack_s": report.timing.timer_slack.as_secs_f64(),
-            "quiet_s": report.timing.quiet.as_secs_f64(),
-            "expect_s": report.timing.expect.as_secs_f64(),
-        },
-        "capabilities": capabilities,
-        "summary": summary,
-        "cases": report.results.iter().map(|r| case_json(r, rerun)).collect::<Vec<_>>(),
-    })
+        timing: Some(TimingRecord {
+            timer_slack_s: report.timing.timer_slack.as_secs_f64(),
+            quiet_s: report.timing.quiet.as_secs_f64(),
+            expect_s: report.timing.expect.as_secs_f64(),
+        }),
+        capabilities,
+        summary: Some(summary),
+        cases: report
+            .results
+            .iter()
+            .map(|r| case_record(r, rerun))
+            .collect(),
+    }
 }
 
 /// The report as pretty-printed JSON text.
 pub fn render(report: &RunReport, rerun: &Rerun) -> String {
-    let mut s = serde_json::to_string_pretty(&report_json(report, rerun))
+    let mut s = serde_json::to_string_pretty(&report_record(report, rerun))
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialize the report: {e}\"}}"));
     s.push('\n');
     s

@@ -3,9 +3,11 @@
 
 pub mod json;
 pub mod junit;
+pub mod live;
 pub mod markdown;
 pub mod matrix;
 pub mod pretty;
+pub mod schema;
 
 use touchstone_codec::Protocol;
 
@@ -59,6 +61,8 @@ pub fn outcome_label(o: Outcome) -> &'static str {
         Outcome::Error => "ERROR",
         Outcome::ExpectedFail => "expected-fail",
         Outcome::UnexpectedPass => "UNEXPECTED-PASS",
+        Outcome::Flaky => "FLAKY",
+        Outcome::NotRun => "not-run",
     }
 }
 

@@ -1,65 +1,42 @@
-//! The terminal view: live progress while the run goes (on standard error, only on a
-//! terminal), then one line per case run and, for each failure, what was expected, what came,
-//! the transcript in hex and decoded, and the command that reruns just that case.
+//! The terminal view of a finished run: the header (target, broker, profile, capabilities,
+//! versions not spoken), one line per case run, for each failure what was expected, what came,
+//! the transcript in hex and decoded and the command that reruns just that case; then the list
+//! of what did not pass, and the verdict with its exit status. (Progress while the run goes is
+//! [`super::live`].)
 
 use std::fmt::Write;
-
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{counts_line, outcome_label, Rerun};
 use crate::capabilities::Capabilities;
 use crate::outcome::{CaseResult, Outcome};
-use crate::runner::{Progress, RunReport};
+use crate::runner::{RunReport, RunStatus};
 use crate::transcript;
 
-/// Live progress on standard error (hidden when it is not a terminal).
-#[derive(Debug)]
-pub struct Live {
-    bar: ProgressBar,
+/// How much the view shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct View {
+    /// Observations on passing cases too (`-v`).
+    pub verbose: bool,
+    /// No line per case: the header, the failures and the verdict (`--quiet`).
+    pub quiet: bool,
+    /// ANSI colours (standard output is a terminal, and NO_COLOR is not set).
+    pub color: bool,
 }
 
-impl Live {
-    /// A progress bar on standard error.
-    pub fn new() -> Self {
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} {wide_msg}",
-        ) {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        Live { bar }
-    }
-}
+/// Transcript entries a failure block shows at each end (the JSON report has them all).
+const TRANSCRIPT_ENDS: usize = 16;
 
-impl Default for Live {
-    fn default() -> Self {
-        Live::new()
+fn paint(view: View, o: Outcome, text: &str) -> String {
+    if !view.color {
+        return text.to_string();
     }
-}
-
-impl Progress for Live {
-    fn start(&self, total: usize) {
-        self.bar.set_length(total as u64);
-    }
-
-    fn finished(&self, r: &CaseResult) {
-        self.bar.inc(1);
-        self.bar
-            .set_message(format!("{} [MQTT {}]", r.id, r.protocol));
-        if r.outcome.is_bad() || r.outcome == Outcome::ExpectedFail {
-            self.bar.println(format!(
-                "{:<15} {:<6} {}",
-                outcome_label(r.outcome),
-                r.protocol.as_str(),
-                r.id
-            ));
-        }
-    }
-
-    fn done(&self) {
-        self.bar.finish_and_clear();
-    }
+    let code = match o {
+        Outcome::Pass => "32",
+        Outcome::Fail | Outcome::Error | Outcome::UnexpectedPass | Outcome::Flaky => "1;31",
+        Outcome::ExpectedFail => "33",
+        Outcome::Skip | Outcome::NotRun => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
 }
 
 fn capabilities_line(c: &Capabilities) -> String {
@@ -113,12 +90,12 @@ fn capabilities_line(c: &Capabilities) -> String {
 }
 
 /// Everything about one case run that did not pass.
-pub fn details(r: &CaseResult, rerun: &Rerun) -> String {
+pub fn details(r: &CaseResult, rerun: &Rerun, view: View) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
         "── {} {} [MQTT {}] — {}",
-        outcome_label(r.outcome),
+        paint(view, r.outcome, outcome_label(r.outcome)),
         r.id,
         r.protocol,
         r.title
@@ -135,6 +112,16 @@ pub fn details(r: &CaseResult, rerun: &Rerun) -> String {
     }
     if let Some(m) = &r.message {
         let _ = writeln!(s, "   {m}");
+    }
+    if crate::cases::is_timed(r.id) && r.outcome.is_bad() {
+        let _ = writeln!(
+            s,
+            "   timed:    this case waits on one of the server's timers; a broker whose timers are coarse needs more --timer-slack"
+        );
+    }
+    if !r.verdicts.is_empty() {
+        let v: Vec<&str> = r.verdicts.iter().map(|o| o.as_str()).collect();
+        let _ = writeln!(s, "   verdicts: {}", v.join(", "));
     }
     if let Some(d) = &r.deviation {
         let _ = writeln!(
@@ -154,14 +141,26 @@ pub fn details(r: &CaseResult, rerun: &Rerun) -> String {
     }
     if !r.transcript.is_empty() {
         let _ = writeln!(s, "   transcript:");
-        s += &transcript::render(&r.transcript, "   ");
+        let n = r.transcript.len();
+        if n <= 2 * TRANSCRIPT_ENDS + 1 {
+            s += &transcript::render(&r.transcript, "   ");
+        } else {
+            s += &transcript::render(&r.transcript[..TRANSCRIPT_ENDS], "   ");
+            let _ = writeln!(
+                s,
+                "   {:>8} … {} entries left out (--format json has them all)",
+                "",
+                n - 2 * TRANSCRIPT_ENDS
+            );
+            s += &transcript::render(&r.transcript[n - TRANSCRIPT_ENDS..], "   ");
+        }
     }
     let _ = writeln!(s, "   rerun:    {}", rerun.command(r));
     s
 }
 
-/// The final view of a run.
-pub fn render(report: &RunReport, rerun: &Rerun) -> String {
+/// The header: what was tested, with what, and what the preflight found.
+pub fn header(report: &RunReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -170,13 +169,14 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
         report.target,
         report.run_id
     );
-    if let Some(b) = &report.broker {
+    if let Some(b) = report.broker.as_ref().filter(|b| b.name != report.target) {
         let _ = writeln!(
             s,
             "broker {}{}",
             b.name,
             b.version
                 .as_ref()
+                .filter(|v| !b.name.contains(v.as_str()))
                 .map(|v| format!(" {v}"))
                 .unwrap_or_default()
         );
@@ -204,6 +204,9 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
             f.reproducer
         );
     }
+    for n in &report.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
     for (p, caps) in &report.capabilities {
         match caps {
             Ok(c) => {
@@ -214,28 +217,84 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
             }
         }
     }
-    s.push('\n');
-    for r in &report.results {
+    for (p, why) in &report.not_spoken {
+        let n = report.results.iter().filter(|r| r.protocol == *p).count();
         let _ = writeln!(
             s,
-            "{:<15} {:<6} {:<50} {:>6.2} s",
-            outcome_label(r.outcome),
-            r.protocol.as_str(),
-            r.id,
-            r.duration.as_secs_f64()
+            "MQTT {p}: not spoken by the target ({why}): its {n} case runs are skipped"
         );
-        match r.outcome {
-            Outcome::Skip => {
-                if let Some(m) = &r.message {
-                    let _ = writeln!(s, "{:>22}{m}", "");
+    }
+    if report.repeat > 1 {
+        let _ = writeln!(
+            s,
+            "repeat: the catalogue ran {} times; a case whose verdict changed is FLAKY",
+            report.repeat
+        );
+    }
+    s
+}
+
+/// The verdict line, with the exit status.
+pub fn verdict_line(report: &RunReport, view: View) -> String {
+    let (word, outcome) = match report.status() {
+        RunStatus::Conformant => ("OK".to_string(), Outcome::Pass),
+        RunStatus::NonConformant => (
+            "NOT OK (failures, errors, unexpected passes or flaky verdicts): exit 1".to_string(),
+            Outcome::Fail,
+        ),
+        RunStatus::TargetUnavailable => (
+            "TARGET UNAVAILABLE: exit 3 (the set-up, not conformance)".to_string(),
+            Outcome::Error,
+        ),
+        RunStatus::Interrupted => (
+            "INTERRUPTED: exit 130 (the cases that finished are reported)".to_string(),
+            Outcome::NotRun,
+        ),
+    };
+    format!(
+        "{} in {:.1} s — {}",
+        counts_line(report),
+        report.duration.as_secs_f64(),
+        paint(view, outcome, &word)
+    )
+}
+
+/// The final view of a run.
+pub fn render(report: &RunReport, rerun: &Rerun, view: View) -> String {
+    let mut s = header(report);
+    s.push('\n');
+    if let Some(why) = &report.unavailable {
+        let _ = writeln!(s, "The target could not be tested: {why}");
+    }
+    let not_run_only = report.results.iter().all(|r| r.outcome == Outcome::NotRun);
+    let not_spoken = |r: &CaseResult| report.not_spoken.iter().any(|(p, _)| *p == r.protocol);
+    if !view.quiet && !not_run_only {
+        for r in report.results.iter().filter(|r| !not_spoken(r)) {
+            let _ = writeln!(
+                s,
+                "{} {:<6} {:<50} {:>6.2} s",
+                paint(
+                    view,
+                    r.outcome,
+                    &format!("{:<15}", outcome_label(r.outcome))
+                ),
+                r.protocol.as_str(),
+                r.id,
+                r.duration.as_secs_f64()
+            );
+            match r.outcome {
+                Outcome::Skip => {
+                    if let Some(m) = &r.message {
+                        let _ = writeln!(s, "{:>22}{m}", "");
+                    }
                 }
-            }
-            Outcome::Pass => {
-                for o in &r.observations {
-                    let _ = writeln!(s, "{:>22}observed: {o}", "");
+                Outcome::Pass if view.verbose => {
+                    for o in &r.observations {
+                        let _ = writeln!(s, "{:>22}observed: {o}", "");
+                    }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
     let notable: Vec<&CaseResult> = report
@@ -245,21 +304,29 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
         .collect();
     if !notable.is_empty() {
         s.push('\n');
-        for r in notable {
-            s += &details(r, rerun);
+        for r in &notable {
+            s += &details(r, rerun, view);
             s.push('\n');
         }
     }
-    let _ = writeln!(
-        s,
-        "\n{} in {:.1} s — {}",
-        counts_line(report),
-        report.duration.as_secs_f64(),
-        if report.ok() {
-            "OK"
-        } else {
-            "NOT OK (failures, errors or unexpected passes)"
+    let bad: Vec<&&CaseResult> = notable.iter().filter(|r| r.outcome.is_bad()).collect();
+    if !bad.is_empty() {
+        let _ = writeln!(s, "Did not pass ({}):", bad.len());
+        for r in bad {
+            let _ = writeln!(
+                s,
+                "  {} {:<6} {}\n      {}",
+                paint(
+                    view,
+                    r.outcome,
+                    &format!("{:<15}", outcome_label(r.outcome))
+                ),
+                r.protocol.as_str(),
+                r.id,
+                rerun.command(r)
+            );
         }
-    );
+    }
+    let _ = writeln!(s, "\n{}", verdict_line(report, view));
     s
 }

@@ -59,6 +59,7 @@ pub async fn run_cases_with(
             Credentials::default()
         },
         protocols: vec![Protocol::V3_1_1, Protocol::V5],
+        explicit_protocols: false,
         filters: ids.iter().map(|s| s.to_string()).collect(),
         exact: true,
         profile,
@@ -72,7 +73,7 @@ pub async fn run_cases_with(
         case_deadline: Duration::from_secs(30),
     };
     let catalogue = cases::catalogue();
-    let report = runner::run(config, &catalogue, Arc::new(Quiet)).await;
+    let report = runner::run(config, &catalogue, Arc::new(Quiet), runner::Stop::new()).await;
     assert!(!report.results.is_empty(), "no case ran for {ids:?}");
     report.results
 }

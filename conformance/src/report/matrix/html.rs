@@ -27,7 +27,7 @@ pub fn esc(s: &str) -> String {
 
 const STYLE: &str = r#"
 :root { --pass:#2e9d4a; --fail:#d6373d; --error:#8e44ad; --expected_fail:#e8a317;
-  --unexpected_pass:#2f7fd1; --skip:#9aa3ad; --not_run:#f1f3f5; }
+  --unexpected_pass:#2f7fd1; --flaky:#c2185b; --skip:#9aa3ad; --not_run:#f1f3f5; }
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5em; color: #1d232a; }
 h1 { margin-bottom: .2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #dde1e5; }
 .meta { color: #56606b; }
@@ -40,6 +40,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .o-pass { background: var(--pass); color: #fff; } .o-fail { background: var(--fail); color: #fff; }
 .o-error { background: var(--error); color: #fff; } .o-expected_fail { background: var(--expected_fail); color: #1d232a; }
 .o-unexpected_pass { background: var(--unexpected_pass); color: #fff; }
+.o-flaky { background: var(--flaky); color: #fff; }
 .o-skip { background: var(--skip); color: #fff; } .o-not_run { background: var(--not_run); color: #8a939c; }
 #matrix td.cell { text-align: center; min-width: 5.5em; cursor: default; }
 #matrix td.cell details summary { cursor: pointer; list-style: none; }
@@ -182,7 +183,7 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
         s,
         "<table class=\"summary\" id=\"broker-summary\">\n<thead><tr><th>Broker</th><th>Version</th><th>Target</th><th>Run</th><th>Runs</th>"
     );
-    for mk in Mark::ALL.iter().take(6) {
+    for mk in Mark::COUNTED.iter() {
         let _ = write!(s, "<th class=\"o-{}\">{}</th>", mk.key(), esc(mk.label()));
     }
     let _ = writeln!(
@@ -220,7 +221,7 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
             esc(&dates.join(", ")),
             t.ran()
         );
-        for mk in Mark::ALL.iter().take(6) {
+        for mk in Mark::COUNTED.iter() {
             let _ = write!(s, "<td class=\"num\">{}</td>", t.count(*mk));
         }
         let _ = write!(

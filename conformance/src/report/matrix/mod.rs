@@ -1,8 +1,8 @@
 //! The conformance matrix: JSON reports of several brokers side by side, as Markdown and as a
 //! self-contained HTML page.
 //!
-//! Reports are read leniently (fields the matrix does not use are ignored; reports written
-//! before `"broker"` existed name the broker by the profile's name, else the target URL).
+//! Reports are read with the report's own types ([`super::schema`]); reports written before
+//! `"broker"` existed name the broker by the profile's name, else the target URL.
 //! Reports of the same broker name are merged into one column (e.g. a 3.1.1 run and a 5.0
 //! run on separate listeners); the same case and version twice for one broker is an error.
 
@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde_json::Value;
 use touchstone_codec::SpecVersion;
 
+use super::schema::{self, JsonReport};
 use crate::json::StatementJson;
 use crate::outcome::Outcome;
 use crate::runner::BrokerIdentity;
@@ -69,108 +69,12 @@ pub enum MatrixError {
 
 /// A normative statement cited in a report.
 pub type StatementRef = StatementJson;
-
 /// A known deviation as the report records it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct DeviationJson {
-    /// The case.
-    pub case: String,
-    /// `3.1.1` or `5`.
-    pub protocol: String,
-    /// The statement the broker breaks.
-    pub statement: StatementRef,
-    /// What the broker does instead.
-    pub reason: String,
-    /// What it sent.
-    pub evidence: String,
-    /// Where it is documented.
-    #[serde(default)]
-    pub reference: Option<String>,
-}
-
-/// A finding (a bug that crashes or hangs the broker) as the report records it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct FindingJson {
-    /// What happens.
-    pub summary: String,
-    /// The statement it breaks, if any.
-    #[serde(default)]
-    pub statement: Option<StatementRef>,
-    /// Transcript that reproduces it (path from the repository root).
-    pub reproducer: String,
-    /// `3.1.1`, `5` or `all`.
-    pub protocol: String,
-}
-
-/// The failure of a case run.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct FailureJson {
-    /// What was expected.
-    pub expected: String,
-    /// What came.
-    pub got: String,
-    /// Statements this expectation checks besides the case's.
-    #[serde(default)]
-    pub statements: Vec<StatementRef>,
-}
-
+pub type DeviationJson = schema::DeviationRecord;
+/// A finding as the report records it.
+pub type FindingJson = schema::FindingRecord;
 /// One case run as the report records it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct CaseJson {
-    /// Case id.
-    pub id: String,
-    /// Case title.
-    #[serde(default)]
-    pub title: String,
-    /// `3.1.1` or `5`.
-    pub protocol: String,
-    /// The verdict.
-    pub outcome: Outcome,
-    /// How long it took.
-    #[serde(default)]
-    pub duration_ms: Option<f64>,
-    /// Statements checked (of this version).
-    #[serde(default)]
-    pub statements: Vec<StatementRef>,
-    /// Expected and got, for fail and expected_fail.
-    #[serde(default)]
-    pub failure: Option<FailureJson>,
-    /// Why, for skip, error and unexpected_pass.
-    #[serde(default)]
-    pub message: Option<String>,
-    /// MAY / SHOULD choices seen.
-    #[serde(default)]
-    pub observations: Vec<String>,
-    /// The profile's deviation for the case and version.
-    #[serde(default)]
-    pub deviation: Option<DeviationJson>,
-    /// The command that reruns it.
-    #[serde(default)]
-    pub rerun: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-struct ProfileJson {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    deviations: Vec<DeviationJson>,
-    #[serde(default)]
-    findings: Vec<FindingJson>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct HeaderJson {
-    #[serde(default)]
-    touchstone: Option<String>,
-    target: String,
-    #[serde(default)]
-    broker: Option<BrokerIdentity>,
-    #[serde(default)]
-    started_unix_ms: Option<u64>,
-    #[serde(default)]
-    profile: Option<ProfileJson>,
-}
+pub type CaseJson = schema::CaseRecord;
 
 /// One JSON report, read.
 #[derive(Debug, Clone)]
@@ -213,60 +117,59 @@ impl Report {
             path: PathBuf::from(path),
             message,
         };
-        let mut value: Value =
+        let value: serde_json::Value =
             serde_json::from_str(text).map_err(|source| MatrixError::NotJson {
                 path: PathBuf::from(path),
                 source,
             })?;
-        let Some(object) = value.as_object_mut() else {
+        let Some(object) = value.as_object() else {
             return Err(not_report("the top level is not an object".into()));
         };
-        // Taken out (not cloned): transcripts can be large.
-        let cases = match object.remove("cases") {
-            Some(Value::Array(cases)) => cases,
-            _ => return Err(not_report("no \"cases\" list".into())),
+        let Some(cases) = object.get("cases").and_then(|c| c.as_array()) else {
+            return Err(not_report("no \"cases\" list".into()));
         };
-        let header: HeaderJson =
-            serde_json::from_value(value).map_err(|e| not_report(e.to_string()))?;
-        let mut parsed = Vec::with_capacity(cases.len());
-        for (i, mut c) in cases.into_iter().enumerate() {
-            let at = match c.get("id").and_then(Value::as_str) {
-                Some(id) => format!("case #{} (`{id}`)", i + 1),
-                None => format!("case #{}", i + 1),
-            };
-            if let Some(o) = c.as_object_mut() {
-                o.remove("transcript");
+        // Name the case at fault, if one is.
+        for (i, c) in cases.iter().enumerate() {
+            if let Err(e) = CaseJson::deserialize(c) {
+                let at = match c.get("id").and_then(|v| v.as_str()) {
+                    Some(id) => format!("case #{} (`{id}`)", i + 1),
+                    None => format!("case #{}", i + 1),
+                };
+                return Err(not_report(format!("{at}: {e}")));
             }
-            let case: CaseJson =
-                serde_json::from_value(c).map_err(|e| not_report(format!("{at}: {e}")))?;
-            if !is_version(&case.protocol) {
+        }
+        let report: JsonReport =
+            serde_json::from_value(value).map_err(|e| not_report(e.to_string()))?;
+        for (i, c) in report.cases.iter().enumerate() {
+            if !is_version(&c.protocol) {
                 return Err(not_report(format!(
-                    "{at}: protocol `{}` is not 3.1.1 or 5",
-                    case.protocol
+                    "case #{} (`{}`): protocol `{}` is not 3.1.1 or 5",
+                    i + 1,
+                    c.id,
+                    c.protocol
                 )));
             }
-            parsed.push(case);
         }
-        let profile = header.profile.unwrap_or_default();
-        let broker = match header.broker {
+        let broker = match report.broker {
             Some(b) if !b.name.trim().is_empty() => b,
             _ => BrokerIdentity {
-                name: profile
+                name: report
+                    .profile
                     .name
                     .clone()
-                    .unwrap_or_else(|| header.target.clone()),
+                    .unwrap_or_else(|| report.target.clone()),
                 version: None,
             },
         };
         Ok(Report {
             path: path.to_string(),
-            touchstone: header.touchstone,
-            target: header.target,
+            touchstone: report.touchstone,
+            target: report.target,
             broker,
-            started_unix_ms: header.started_unix_ms,
-            deviations: profile.deviations,
-            findings: profile.findings,
-            cases: parsed,
+            started_unix_ms: report.started_unix_ms,
+            deviations: report.profile.deviations,
+            findings: report.profile.findings,
+            cases: report.cases,
         })
     }
 }
@@ -282,14 +185,26 @@ pub enum Mark {
 
 impl Mark {
     /// Every mark, in legend order.
-    pub const ALL: [Mark; 7] = [
+    pub const ALL: [Mark; 8] = [
         Mark::Ran(Outcome::Pass),
         Mark::Ran(Outcome::Fail),
         Mark::Ran(Outcome::Error),
         Mark::Ran(Outcome::ExpectedFail),
         Mark::Ran(Outcome::UnexpectedPass),
+        Mark::Ran(Outcome::Flaky),
         Mark::Ran(Outcome::Skip),
         Mark::NotRun,
+    ];
+
+    /// The marks of case runs that ran (every mark but not run), as the count columns show them.
+    pub const COUNTED: [Mark; 7] = [
+        Mark::Ran(Outcome::Pass),
+        Mark::Ran(Outcome::Fail),
+        Mark::Ran(Outcome::Error),
+        Mark::Ran(Outcome::ExpectedFail),
+        Mark::Ran(Outcome::UnexpectedPass),
+        Mark::Ran(Outcome::Flaky),
+        Mark::Ran(Outcome::Skip),
     ];
 
     /// The name used as CSS class suffix and in JSON: `pass`, ..., `not_run`.
@@ -308,8 +223,9 @@ impl Mark {
             Mark::Ran(Outcome::Error) => "💥",
             Mark::Ran(Outcome::ExpectedFail) => "🔶",
             Mark::Ran(Outcome::UnexpectedPass) => "❕",
+            Mark::Ran(Outcome::Flaky) => "🔀",
             Mark::Ran(Outcome::Skip) => "⏭️",
-            Mark::NotRun => "·",
+            Mark::NotRun | Mark::Ran(Outcome::NotRun) => "·",
         }
     }
 
@@ -327,10 +243,15 @@ impl Mark {
             Mark::Ran(Outcome::UnexpectedPass) => {
                 "unexpected pass: passed although the profile lists a deviation"
             }
+            Mark::Ran(Outcome::Flaky) => {
+                "flaky: the verdict changed between repeated runs (a race in the broker)"
+            }
             Mark::Ran(Outcome::Skip) => {
                 "skip: the broker lacks a capability the case needs (or an optional feature)"
             }
-            Mark::NotRun => "not run: no report of this broker has the case for this version",
+            Mark::NotRun | Mark::Ran(Outcome::NotRun) => {
+                "not run: no report of this broker has the case for this version"
+            }
         }
     }
 
@@ -342,8 +263,9 @@ impl Mark {
             Mark::Ran(Outcome::Error) => "error",
             Mark::Ran(Outcome::ExpectedFail) => "expected fail",
             Mark::Ran(Outcome::UnexpectedPass) => "unexpected pass",
+            Mark::Ran(Outcome::Flaky) => "flaky",
             Mark::Ran(Outcome::Skip) => "skip",
-            Mark::NotRun => "not run",
+            Mark::NotRun | Mark::Ran(Outcome::NotRun) => "not run",
         }
     }
 }
@@ -377,6 +299,7 @@ impl Tally {
             + self.count(Mark::Ran(Outcome::Fail))
             + self.count(Mark::Ran(Outcome::ExpectedFail))
             + self.count(Mark::Ran(Outcome::Error))
+            + self.count(Mark::Ran(Outcome::Flaky))
     }
 
     /// Runs with any outcome (skips included).
@@ -458,9 +381,10 @@ impl BrokerColumn {
 
     /// The mark for `row`.
     pub fn mark(&self, row: &Row) -> Mark {
-        self.result(row)
-            .map(|r| Mark::Ran(r.outcome))
-            .unwrap_or(Mark::NotRun)
+        match self.result(row).map(|r| r.outcome) {
+            Some(Outcome::NotRun) | None => Mark::NotRun,
+            Some(o) => Mark::Ran(o),
+        }
     }
 
     /// Versions run (`3.1.1`, `5`), in that order.
@@ -825,7 +749,7 @@ mod tests {
     use super::*;
 
     fn report(broker: Option<(&str, &str)>, cases: &[(&str, &str, &str)]) -> String {
-        let cases: Vec<Value> = cases
+        let cases: Vec<serde_json::Value> = cases
             .iter()
             .map(|(id, p, o)| {
                 serde_json::json!({

@@ -1,20 +1,23 @@
-//! `touchstone run`: runs the conformance cases against a target.
+//! `touchstone run`: runs the conformance cases against a target. This module holds the
+//! arguments and turns them into a run's configuration; [`exec`] runs it and writes the report.
+
+mod exec;
+
+pub use exec::run;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use clap::{Args, ValueEnum};
 use touchstone_codec::Protocol;
 
-use super::{fail, Io, Status};
 use crate::cases;
 use crate::context::{Credentials, Timing};
-use crate::embedded::{self, Embedded};
+use crate::embedded;
 use crate::profile::Profile;
-use crate::report::{self, shell_quote, Rerun};
-use crate::runner::{self, Progress, Quiet, RunConfig};
+use crate::report::{shell_quote, Rerun};
+use crate::runner::{self, RunConfig};
 use crate::target::Target;
 use crate::tls::TlsOptions;
 use crate::transport::Connector;
@@ -145,6 +148,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub case_timeout: f64,
 
+    /// Run the catalogue N times, one after the other, and report each case whose verdict
+    /// changed as FLAKY (a race in the broker, or a case that depends on timing).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub repeat: u32,
+
+    /// Print no progress and no line per case: the header, what did not pass, the verdict.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print the observations of passing cases (the MAY / SHOULD choices seen).
+    #[arg(short, long)]
+    pub verbose: bool,
+
     /// Set when the target is the embedded reference broker (reruns then omit `--target`).
     #[arg(skip)]
     pub embedded: bool,
@@ -196,6 +212,9 @@ pub fn config(args: &RunArgs) -> Result<(RunConfig, Rerun), String> {
     let protocols = parse_protocols(&args.protocol)?;
     if args.jobs == 0 {
         return Err("--jobs must be at least 1".into());
+    }
+    if !(1..=1000).contains(&args.repeat) {
+        return Err(format!("--repeat {}: give 1 to 1000", args.repeat));
     }
     let catalogue = cases::catalogue();
     let mut profile = match &args.profile {
@@ -320,6 +339,7 @@ pub fn config(args: &RunArgs) -> Result<(RunConfig, Rerun), String> {
             exact: args.exact,
             profile,
             jobs: args.jobs,
+            explicit_protocols: args.protocol.trim() != "all",
             timing,
             case_deadline,
         },
@@ -352,117 +372,6 @@ fn broker_identity(args: &RunArgs, report: &runner::RunReport) -> runner::Broker
     }
 }
 
-/// Runs `touchstone run`.
-pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Status {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return fail(io, format_args!("cannot start the async runtime: {e}")),
-    };
-    // No --target: the embedded reference broker is the target (and the authentication
-    // target), started here and stopped when the run is over.
-    if args.target.is_none() {
-        let embedded = match runtime.block_on(Embedded::start()) {
-            Ok(e) => e,
-            Err(e) => return fail(io, format_args!("{e}")),
-        };
-        let mut with_target = args.clone();
-        with_target.target = Some(embedded.target());
-        with_target.embedded = true;
-        if with_target.ws_target.is_none() {
-            with_target.ws_target = embedded.ws_target();
-        }
-        if with_target.auth_target.is_none() && with_target.username.is_none() {
-            with_target.auth_target = Some(embedded.auth_target());
-            with_target.username = Some(embedded::USER.to_string());
-            with_target.password = Some(embedded::PASSWORD.to_string());
-        }
-        let status = run_against(&with_target, io, &runtime);
-        runtime.block_on(embedded.shutdown());
-        return status;
-    }
-    run_against(args, io, &runtime)
-}
-
-fn run_against(args: &RunArgs, io: &mut Io<'_>, runtime: &tokio::runtime::Runtime) -> Status {
-    let (config, rerun) = match config(args) {
-        Ok(c) => c,
-        Err(e) => return fail(io, format_args!("{e}")),
-    };
-    let catalogue = cases::catalogue();
-    let selected = runner::select(&catalogue, &config.protocols, &config.filters, config.exact);
-    if selected.is_empty() {
-        return fail(
-            io,
-            format_args!(
-                "no case matches --filter {:?} for MQTT {}: see `touchstone list`",
-                config.filters,
-                config
-                    .protocols
-                    .iter()
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            ),
-        );
-    }
-    // The report file: its folder is made and the file opened now, so that a path that
-    // cannot be written fails before the run, not after it.
-    if let Some(path) = &args.output {
-        if let Err(e) = prepare_output(path) {
-            return fail(io, format_args!("--output {}: {e}", path.display()));
-        }
-    }
-    // Live progress only when the pretty view is what the terminal shows.
-    let progress: Arc<dyn Progress> = if args.format == RunFormat::Pretty || args.output.is_some() {
-        Arc::new(report::pretty::Live::new())
-    } else {
-        Arc::new(Quiet)
-    };
-    let mut report = runtime.block_on(runner::run(config, &catalogue, progress));
-    report.broker = Some(broker_identity(args, &report));
-    let rendered = match args.format {
-        RunFormat::Pretty => Ok(report::pretty::render(&report, &rerun)),
-        RunFormat::Json => Ok(report::json::render(&report, &rerun)),
-        RunFormat::Junit => report::junit::render(&report, &rerun),
-        RunFormat::Markdown => Ok(report::markdown::render(&report, &rerun)),
-    };
-    let rendered = match rendered {
-        Ok(r) => r,
-        Err(e) => return fail(io, format_args!("{e}")),
-    };
-    match &args.output {
-        Some(path) => {
-            let pretty = report::pretty::render(&report, &rerun);
-            if let Err(e) = io.stdout.write_all(pretty.as_bytes()) {
-                return super::output_error(io, &e, Status::Failure);
-            }
-            if let Err(e) = std::fs::write(path, rendered.as_bytes()) {
-                return fail(io, format_args!("cannot write {}: {e}", path.display()));
-            }
-            let _ = writeln!(
-                io.stdout,
-                "{} report written to {}",
-                args.format.name(),
-                path.display()
-            );
-        }
-        None => {
-            if let Err(e) = io.stdout.write_all(rendered.as_bytes()) {
-                return super::output_error(io, &e, Status::Failure);
-            }
-        }
-    }
-    if report.ok() {
-        Status::Success
-    } else {
-        Status::Invalid
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,6 +398,9 @@ mod tests {
             case_timeout: 30.0,
             broker_name: None,
             broker_version: None,
+            repeat: 1,
+            quiet: false,
+            verbose: false,
             embedded: false,
         }
     }
@@ -542,6 +454,11 @@ mod tests {
             timing: Timing::default(),
             results: vec![],
             broker: None,
+            unavailable: None,
+            not_spoken: vec![],
+            interrupted: false,
+            repeat: 1,
+            notes: vec![],
         };
         let mut a = args(Some("mqtt://127.0.0.1:1883"));
         let id = broker_identity(&a, &report(None));

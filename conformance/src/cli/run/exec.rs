@@ -1,0 +1,200 @@
+//! Running `touchstone run`: the embedded target when none is given, Ctrl-C and SIGTERM (a
+//! partial report, exit 130), `--repeat`, and the report written where it was asked for.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use super::{broker_identity, config, prepare_output, RunArgs, RunFormat};
+use crate::cases;
+use crate::cli::{fail, output_error, Io, Status};
+use crate::embedded::{self, Embedded};
+use crate::report::{self, pretty::View, Rerun};
+use crate::runner::{self, repeat, Progress, Quiet, RunReport, Stop, StopReason};
+
+/// Runs `touchstone run`.
+pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Status {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(io, format_args!("cannot start the async runtime: {e}")),
+    };
+    // No --target: the embedded reference broker is the target (and the authentication
+    // target), started here and stopped when the run is over.
+    if args.target.is_none() {
+        let embedded = match runtime.block_on(Embedded::start()) {
+            Ok(e) => e,
+            Err(e) => return fail(io, format_args!("{e}")),
+        };
+        let mut with_target = args.clone();
+        with_target.target = Some(embedded.target());
+        with_target.embedded = true;
+        if with_target.ws_target.is_none() {
+            with_target.ws_target = embedded.ws_target();
+        }
+        if with_target.auth_target.is_none() && with_target.username.is_none() {
+            with_target.auth_target = Some(embedded.auth_target());
+            with_target.username = Some(embedded::USER.to_string());
+            with_target.password = Some(embedded::PASSWORD.to_string());
+        }
+        let status = run_against(&with_target, io, &runtime);
+        runtime.block_on(embedded.shutdown());
+        return status;
+    }
+    run_against(args, io, &runtime)
+}
+
+/// Stops `stop` on the first Ctrl-C or SIGTERM; a second one ends the process at once.
+fn watch_signals(runtime: &tokio::runtime::Runtime, stop: Stop) {
+    runtime.spawn(async move {
+        let mut signals = 0;
+        loop {
+            if !signal().await {
+                return;
+            }
+            signals += 1;
+            if signals > 1 {
+                eprintln!("touchstone: interrupted again: quitting without a report");
+                std::process::exit(130);
+            }
+            eprintln!(
+                "touchstone: interrupted: stopping; the cases finished so far are reported \
+                 (interrupt again to quit at once)"
+            );
+            stop.stop(StopReason::Interrupted);
+        }
+    });
+}
+
+/// Waits for Ctrl-C or SIGTERM; false if signals cannot be watched.
+async fn signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return tokio::signal::ctrl_c().await.is_ok();
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = term.recv() => r.is_some(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
+fn run_against(args: &RunArgs, io: &mut Io<'_>, runtime: &tokio::runtime::Runtime) -> Status {
+    let (config, rerun) = match config(args) {
+        Ok(c) => c,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
+    let catalogue = cases::catalogue();
+    let selected = runner::select(&catalogue, &config.protocols, &config.filters, config.exact);
+    if selected.is_empty() {
+        return fail(
+            io,
+            format_args!(
+                "no case matches --filter {:?} for MQTT {}: see `touchstone list`",
+                config.filters,
+                config
+                    .protocols
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        );
+    }
+    // The report file: its folder is made and the file opened now, so that a path that
+    // cannot be written fails before the run, not after it.
+    if let Some(path) = &args.output {
+        if let Err(e) = prepare_output(path) {
+            return fail(io, format_args!("--output {}: {e}", path.display()));
+        }
+    }
+    let progress: Arc<dyn Progress> = if args.quiet {
+        Arc::new(Quiet)
+    } else {
+        Arc::new(report::live::Live::new())
+    };
+    let stop = Stop::new();
+    watch_signals(runtime, stop.clone());
+    let mut runs: Vec<RunReport> = Vec::new();
+    for i in 0..args.repeat {
+        if args.repeat > 1 && !args.quiet {
+            eprintln!("touchstone: run {} of {}", i + 1, args.repeat);
+        }
+        let report = runtime.block_on(runner::run(
+            config.clone(),
+            &catalogue,
+            progress.clone(),
+            stop.clone(),
+        ));
+        let done = report.status() == runner::RunStatus::TargetUnavailable || report.interrupted;
+        runs.push(report);
+        if done {
+            break;
+        }
+    }
+    let mut report = repeat::merge(runs, args.repeat);
+    report.broker = Some(broker_identity(args, &report));
+    write_report(args, io, &report, &rerun)
+}
+
+/// Writes the report: the chosen format to `--output` or standard output, the pretty view to
+/// standard output when the report goes to a file, and the verdict line to standard error when
+/// standard output carries a machine format.
+fn write_report(args: &RunArgs, io: &mut Io<'_>, report: &RunReport, rerun: &Rerun) -> Status {
+    let view = View {
+        verbose: args.verbose,
+        quiet: args.quiet,
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let rendered = match args.format {
+        RunFormat::Pretty => Ok(report::pretty::render(report, rerun, view)),
+        RunFormat::Json => Ok(report::json::render(report, rerun)),
+        RunFormat::Junit => report::junit::render(report, rerun),
+        RunFormat::Markdown => Ok(report::markdown::render(report, rerun)),
+    };
+    let status = Status::from(report.status());
+    let rendered = match rendered {
+        Ok(r) => r,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
+    match &args.output {
+        Some(path) => {
+            let pretty = report::pretty::render(report, rerun, view);
+            if let Err(e) = io.stdout.write_all(pretty.as_bytes()) {
+                return output_error(io, &e, status);
+            }
+            if let Err(e) = std::fs::write(path, rendered.as_bytes()) {
+                return fail(io, format_args!("cannot write {}: {e}", path.display()));
+            }
+            let _ = writeln!(
+                io.stdout,
+                "{} report written to {}",
+                args.format.name(),
+                path.display()
+            );
+        }
+        None => {
+            if let Err(e) = io.stdout.write_all(rendered.as_bytes()) {
+                return output_error(io, &e, status);
+            }
+            if args.format != RunFormat::Pretty {
+                // The log still says how it went.
+                let mut line = report::pretty::header(report);
+                if let Some(why) = &report.unavailable {
+                    line += &format!("The target could not be tested: {why}\n");
+                }
+                line += &report::pretty::verdict_line(report, View::default());
+                let _ = writeln!(io.stderr, "{line}");
+            }
+        }
+    }
+    status
+}
