@@ -15,6 +15,8 @@ pub enum Origin {
     NthArgument(usize),
     /// Standard input.
     Stdin,
+    /// The file named by positional argument `n` (counting from 1).
+    File(usize),
 }
 
 impl fmt::Display for Origin {
@@ -23,6 +25,7 @@ impl fmt::Display for Origin {
             Origin::Argument => f.write_str("the argument"),
             Origin::NthArgument(n) => write!(f, "argument {n}"),
             Origin::Stdin => f.write_str("standard input"),
+            Origin::File(n) => write!(f, "the file of argument {n}"),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod decode;
 pub mod encode;
 pub mod fuzz;
+pub mod hexdump;
 pub mod input;
 pub mod list;
 pub mod matrix;
@@ -55,6 +56,19 @@ pub enum Command {
     Fuzz(Box<fuzz::FuzzArgs>),
     /// Replay findings saved by `touchstone fuzz` (exit 1 if any still reproduces).
     Replay(Box<fuzz::ReplayArgs>),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output.
+    #[command(
+        after_long_help = "Example:\n  touchstone completions bash > ~/.local/share/bash-completion/completions/touchstone"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `touchstone completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 const FUZZ_ABOUT: &str = "Fuzz a live broker with mutated packet sequences.\n\n\
@@ -100,21 +114,30 @@ const RUN_ABOUT: &str = "Run the conformance cases against a broker.\n\n\
 const RUN_AFTER_HELP: &str = "\
 Outcomes:
   pass, fail (expected vs got, with the transcript), skip (the target lacks a capability the
-  case needs), error (could not connect, the target hung, a case bug), expected_fail (the
-  profile lists the failure as a known deviation), unexpected_pass (listed, but passed).
+  case needs), error (the target hung or closed on the case, a case bug), expected_fail (the
+  profile lists the failure as a known deviation), unexpected_pass (listed, but passed),
+  flaky (with --repeat: the verdict changed between runs), not_run (the run was interrupted
+  or the target stopped answering).
+
+Without --target, the embedded reference broker is the target.
 
 Exit status:
-  0  nothing failed or errored, and no unexpected pass (expected failures are fine)
-  1  some case failed, errored, or passed unexpectedly
-  2  usage error: no or bad --target, bad profile, bad flags
+  0    conformant: nothing failed or errored, no unexpected pass (expected failures are fine)
+  1    non-conformance: a case failed, errored, passed unexpectedly, or was flaky
+  2    usage or configuration error: a bad flag, --target, profile or output path
+  3    the target could not be tested: unreachable, credentials refused, not an MQTT port,
+       a --protocol it does not speak, or it stopped answering mid-run (partial report)
+  130  interrupted (Ctrl-C, SIGTERM): the finished cases are reported
 
 Credentials:
-  --username / --password, or TOUCHSTONE_USERNAME / TOUCHSTONE_PASSWORD.
+  --username / --password, or TOUCHSTONE_USERNAME / TOUCHSTONE_PASSWORD. They are never
+  written to a report: passwords and authentication data are masked in every transcript.
 
 Examples:
   touchstone run --target mqtt://127.0.0.1:1883
   touchstone run --target mqtt://127.0.0.1:1883 --protocol 5 --filter 'retain.*'
-  touchstone run --target mqtts://broker:8883 --ca-file ca.pem --format junit --output report.xml
+  touchstone run --target mqtts://broker:8883 --ca-file ca.pem --junit report.xml --json report.json
+  touchstone run --target mqtt://127.0.0.1:1883 --repeat 10 --quiet
   touchstone run --target ws://127.0.0.1:8080/mqtt --profile profiles/mosquitto.toml";
 
 /// The protocol version option shared by the subcommands.
@@ -128,9 +151,20 @@ pub struct ProtocolArg {
 /// Arguments of `touchstone decode`.
 #[derive(Debug, Clone, Args)]
 pub struct DecodeArgs {
-    /// The protocol version.
-    #[command(flatten)]
-    pub protocol: ProtocolArg,
+    /// MQTT protocol version: 3.1, 3.1.1 or 5 (also 3, 31, 311, 4, 5.0, 50). Default: the
+    /// version of the CONNECT the input starts with.
+    #[arg(short, long, value_name = "VERSION", value_parser = parse_protocol)]
+    pub protocol: Option<Protocol>,
+
+    /// Output: json (one object per packet, for scripts and `encode`), dissect (every field
+    /// with its byte offset, flags and reason codes named, as a protocol analyser shows it), or
+    /// auto: dissect on a terminal, json otherwise.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: DecodeFormat,
+
+    /// Show passwords and authentication data in the dissection (hidden by default).
+    #[arg(long)]
+    pub show_secrets: bool,
 
     /// Reject packets larger than BYTES (fixed header included) as packet_too_large.
     #[arg(long, value_name = "BYTES")]
@@ -141,23 +175,45 @@ pub struct DecodeArgs {
     #[arg(long)]
     pub pretty: bool,
 
-    /// Read raw bytes, not hex, from standard input.
+    /// Read raw bytes, not hex, from standard input (or from a FILE argument).
     #[arg(long)]
     pub binary: bool,
 
-    /// Packet bytes in hex; `-` or none: read standard input.
-    #[arg(value_name = "HEX")]
+    /// Packet bytes in hex, or a hex dump (xxd, hexdump -C, Wireshark's "Copy as Hex Dump"),
+    /// or a FILE holding either (or raw bytes); `-` or none: read standard input.
+    #[arg(value_name = "HEX|FILE")]
     pub hex: Vec<String>,
 }
 
-const DECODE_ABOUT: &str = "Decode MQTT packets from hex and print each as one line of JSON.\n\n\
-        The hex comes from the HEX arguments (several are concatenated, each may start with \
-        0x), or from standard input when there is none or it is `-`. ASCII whitespace is \
-        ignored anywhere, so multi-line and spaced hex dumps are fine. The bytes are decoded \
-        as one stream: concatenated packets give one line each.";
+/// How `touchstone decode` prints packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecodeFormat {
+    /// Dissect on a terminal, JSON otherwise.
+    Auto,
+    /// One JSON object per packet.
+    Json,
+    /// Every field with its offset, as a protocol analyser shows it.
+    Dissect,
+}
+
+const DECODE_ABOUT: &str =
+    "Decode MQTT packets: a field-by-field dissection, or one line of JSON each.\n\n\
+        The bytes come from the HEX arguments (several are concatenated, each may start with \
+        0x), from a FILE argument (hex, a hex dump, or raw bytes), or from standard input when \
+        there is none or it is `-`. ASCII whitespace is ignored in hex; hex dumps of xxd, \
+        hexdump -C and Wireshark (\"Copy as Hex Dump\") are read with their offsets and \
+        without their ASCII column, or refused with the line at fault. The bytes are decoded \
+        as one stream: concatenated packets give one entry each.";
 
 const DECODE_AFTER_HELP: &str = "\
-Output:
+Output (--format dissect, the default on a terminal):
+  For each packet: its offset, type, length and the strict verdict (valid, or the rule it
+  breaks with the statements), then every field: offset, length, bytes, name and value
+  (flags spelled out, reason codes named: 0x87 Not authorized). Passwords and authentication
+  data are hidden unless --show-secrets. An invalid packet is dissected as far as its bytes
+  go, and the next one follows.
+
+Output (--format json, the default when piped):
   One JSON object per line for each packet, with a \"type\" field (CONNECT, PUBLISH, ...) and
   every field of the packet; binary fields (payload, password, correlation data, ...) are hex
   strings. If the input does not end with a valid packet, the last line is
@@ -171,12 +227,15 @@ Output:
 Exit status:
   0  the input is a sequence of valid packets (an empty input is an empty sequence: no output)
   1  it is not: the last line of output is the error object
-  2  usage error (bad hex, unknown --protocol, ...) or I/O error; a message on stderr
+  2  usage error (bad hex or dump, unknown --protocol, no CONNECT to tell the version by, ...)
+     or I/O error; a message on stderr
 
 Examples:
-  touchstone decode --protocol 3.1.1 '100c 0004 4d515454 04 02 003c 0000'
-  touchstone decode -p 5 < dump.hex
-  xxd -p capture.bin | touchstone decode -p 5
+  touchstone decode '100c 0004 4d515454 04 02 003c 0000'     (3.1.1, from its CONNECT)
+  touchstone decode -p 5 --format dissect 'c000 e0020000'
+  xxd capture.bin | touchstone decode -p 5
+  hexdump -C capture.bin | touchstone decode -p 5 --format dissect
+  touchstone decode -p 5 capture.bin                          (raw bytes or hex in a file)
   touchstone decode -p 5 --binary < capture.bin";
 
 /// Arguments of `touchstone encode`.
@@ -272,6 +331,8 @@ pub struct Io<'a> {
     pub stdin: &'a mut dyn Read,
     /// True if standard input is a terminal (a hint is then printed before reading it).
     pub stdin_is_terminal: bool,
+    /// True if standard output is a terminal (`decode` then dissects by default).
+    pub stdout_is_terminal: bool,
     /// Standard output.
     pub stdout: &'a mut dyn Write,
     /// Standard error.
@@ -282,6 +343,7 @@ pub struct Io<'a> {
 pub fn run(cli: Cli) -> ExitCode {
     let stdin = io::stdin();
     let stdin_is_terminal = stdin.is_terminal();
+    let stdout_is_terminal = io::stdout().is_terminal();
     let mut stdin = stdin.lock();
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     // Not locked for the whole command: the live progress view writes to standard error from
@@ -290,6 +352,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut io = Io {
         stdin: &mut stdin,
         stdin_is_terminal,
+        stdout_is_terminal,
         stdout: &mut stdout,
         stderr: &mut stderr,
     };
@@ -308,6 +371,16 @@ pub fn run_with(cli: &Cli, io: &mut Io<'_>) -> Status {
         Command::Matrix(args) => matrix::run(args, io),
         Command::Fuzz(args) => fuzz::run(args, io),
         Command::Replay(args) => fuzz::replay(args, io),
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            // Into memory first: clap_complete panics on a failed write (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "touchstone", &mut script);
+            match io.stdout.write_all(&script) {
+                Ok(()) => Status::Success,
+                Err(e) => output_error(io, &e, Status::Success),
+            }
+        }
     };
     match io.stdout.flush() {
         Ok(()) => status,

@@ -42,6 +42,23 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
         );
     }
     let _ = writeln!(s, "- Run id: `{}`", report.run_id);
+    let status = report.status();
+    let _ = writeln!(
+        s,
+        "- Status: **{}** (exit {})",
+        status.as_str().replace('_', " "),
+        status.exit_code()
+    );
+    if let Some(why) = &report.unavailable {
+        let _ = writeln!(s, "- The target could not be tested: {}", cell(why));
+    }
+    for (p, why) in &report.not_spoken {
+        let _ = writeln!(
+            s,
+            "- MQTT {p}: not spoken by the target ({}); its cases are skipped",
+            cell(why)
+        );
+    }
     let _ = writeln!(
         s,
         "- {} in {:.1} s\n",

@@ -109,11 +109,11 @@ fn run_against(args: &RunArgs, io: &mut Io<'_>, runtime: &tokio::runtime::Runtim
             ),
         );
     }
-    // The report file: its folder is made and the file opened now, so that a path that
+    // The report files: their folders are made and the files opened now, so that a path that
     // cannot be written fails before the run, not after it.
-    if let Some(path) = &args.output {
+    for (flag, path) in report_files(args) {
         if let Err(e) = prepare_output(path) {
-            return fail(io, format_args!("--output {}: {e}", path.display()));
+            return fail(io, format_args!("{flag} {}: {e}", path.display()));
         }
     }
     let progress: Arc<dyn Progress> = if args.quiet {
@@ -145,6 +145,48 @@ fn run_against(args: &RunArgs, io: &mut Io<'_>, runtime: &tokio::runtime::Runtim
     write_report(args, io, &report, &rerun)
 }
 
+/// The report files asked for, with their flags.
+fn report_files(args: &RunArgs) -> Vec<(&'static str, &std::path::PathBuf)> {
+    [
+        ("--output", &args.output),
+        ("--json", &args.json),
+        ("--junit", &args.junit),
+        ("--markdown", &args.markdown),
+    ]
+    .into_iter()
+    .filter_map(|(f, p)| p.as_ref().map(|p| (f, p)))
+    .collect()
+}
+
+/// Writes the extra report files (`--json`, `--junit`, `--markdown`).
+fn write_extra(args: &RunArgs, report: &RunReport, rerun: &Rerun) -> Result<(), String> {
+    let extra = [
+        (&args.json, RunFormat::Json),
+        (&args.junit, RunFormat::Junit),
+        (&args.markdown, RunFormat::Markdown),
+    ];
+    for (path, format) in extra {
+        let Some(path) = path else { continue };
+        let text = render(format, report, rerun, View::default())?;
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn render(
+    format: RunFormat,
+    report: &RunReport,
+    rerun: &Rerun,
+    view: View,
+) -> Result<String, String> {
+    match format {
+        RunFormat::Pretty => Ok(report::pretty::render(report, rerun, view)),
+        RunFormat::Json => Ok(report::json::render(report, rerun)),
+        RunFormat::Junit => report::junit::render(report, rerun),
+        RunFormat::Markdown => Ok(report::markdown::render(report, rerun)),
+    }
+}
+
 /// Writes the report: the chosen format to `--output` or standard output, the pretty view to
 /// standard output when the report goes to a file, and the verdict line to standard error when
 /// standard output carries a machine format.
@@ -154,12 +196,7 @@ fn write_report(args: &RunArgs, io: &mut Io<'_>, report: &RunReport, rerun: &Rer
         quiet: args.quiet,
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let rendered = match args.format {
-        RunFormat::Pretty => Ok(report::pretty::render(report, rerun, view)),
-        RunFormat::Json => Ok(report::json::render(report, rerun)),
-        RunFormat::Junit => report::junit::render(report, rerun),
-        RunFormat::Markdown => Ok(report::markdown::render(report, rerun)),
-    };
+    let rendered = render(args.format, report, rerun, view);
     let status = Status::from(report.status());
     let rendered = match rendered {
         Ok(r) => r,
@@ -195,6 +232,9 @@ fn write_report(args: &RunArgs, io: &mut Io<'_>, report: &RunReport, rerun: &Rer
                 let _ = writeln!(io.stderr, "{line}");
             }
         }
+    }
+    if let Err(e) = write_extra(args, report, rerun) {
+        return fail(io, format_args!("{e}"));
     }
     status
 }

@@ -63,7 +63,7 @@ pub fn prepare_output(path: &std::path::Path) -> std::io::Result<()> {
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// The broker: mqtt://HOST[:PORT] (1883), mqtts:// (8883), ws://HOST[:PORT]/PATH (80),
-    /// wss:// (443).
+    /// wss:// (443). Default: the embedded reference broker.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
 
@@ -91,6 +91,18 @@ pub struct RunArgs {
     /// Write the report to FILE (the pretty view still goes to the terminal).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Also write the JSON report to FILE (any number of formats from one run).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Also write JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Also write the Markdown report to FILE (e.g. $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
 
     /// How many cases run at once.
     #[arg(short, long, value_name = "N", default_value_t = 16)]
@@ -385,6 +397,9 @@ mod tests {
             profile: None,
             format: RunFormat::Pretty,
             output: None,
+            json: None,
+            junit: None,
+            markdown: None,
             jobs: 4,
             username: None,
             password: None,
