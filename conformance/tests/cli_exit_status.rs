@@ -301,3 +301,131 @@ async fn an_unwritable_report_fails_before_the_run() {
     assert!(started.elapsed() < Duration::from_secs(5), "no case ran");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junit_is_what_ci_dashboards_read() {
+    // A broker that closes on a PUBREL for an unknown packet id (5.0 MQTT-4.3.3-11), a profile
+    // that knows it, and one stale entry for a case that passes.
+    let broker = Server::start(ServerConfig::default()).await.unwrap();
+    broker.set_faults(touchstone_broker::Faults {
+        close_on_unknown_pubrel: true,
+        ..touchstone_broker::Faults::default()
+    });
+    let dir = tmp("junit");
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("p.toml");
+    std::fs::write(
+        &profile,
+        r#"
+name = "Faulty broker"
+[[deviation]]
+case = "flows.pubrel-unknown-id-answered"
+protocol = "5"
+statement = "5.0 MQTT-4.3.3-11"
+reason = "closes the connection on a PUBREL for an unknown packet id"
+evidence = "PUBREL id 4242, then the connection closed"
+
+[[deviation]]
+case = "qos.qos0-round-trip"
+protocol = "3.1.1"
+statement = "3.1.1 MQTT-4.3.1-1"
+reason = "stale: the broker was fixed"
+evidence = "none"
+"#,
+    )
+    .unwrap();
+    let xml = dir.join("out/junit.xml");
+    let url = format!("mqtt://127.0.0.1:{}", port(&broker));
+    let out = touchstone(&[
+        "run",
+        "--target",
+        &url,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--filter",
+        "flows.pubrel-unknown-id-answered",
+        "--filter",
+        "qos.qos0-round-trip",
+        "--filter",
+        "auth.scram-exchange",
+        "--junit",
+        xml.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let x = std::fs::read_to_string(&xml).unwrap();
+    let port = port(&broker).to_string();
+    for name in x
+        .split("<testsuite name=\"")
+        .skip(1)
+        .chain(x.split("classname=\"").skip(1))
+    {
+        let name = &name[..name.find('"').unwrap()];
+        assert!(
+            !name.contains(&port),
+            "no port in suite or class names: {name}"
+        );
+    }
+    assert!(
+        x.contains("<testsuite name=\"Faulty broker MQTT 5.0\""),
+        "{x}"
+    );
+    assert!(x.contains("classname=\"mqtt5.flows\""), "{x}");
+    // The known deviation: skipped as xfail, with the deviation and its evidence.
+    assert!(
+        x.contains("<skipped message=\"known deviation from 5.0 MQTT-4.3.3-11: closes the connection on a PUBREL for an unknown packet id\" type=\"xfail\">"),
+        "{x}"
+    );
+    assert!(
+        x.contains("PUBREL id 4242, then the connection closed"),
+        "{x}"
+    );
+    assert!(
+        x.contains("name=\"outcome\" value=\"expected_fail\""),
+        "{x}"
+    );
+    // The stale entry: a failure.
+    assert!(x.contains("type=\"unexpected_pass\""), "{x}");
+    // The case without an authentication listener: skipped, and counted as such.
+    assert!(x.contains("skipped=\""), "{x}");
+    assert!(
+        !x.contains("skipped=\"0\"") || x.matches("skipped=\"").count() > 1,
+        "{x}"
+    );
+    // Suites carry their time and start.
+    let suites: Vec<&str> = x.split("<testsuite ").skip(1).collect();
+    assert_eq!(suites.len(), 2, "{x}");
+    for s in suites {
+        let head = &s[..s.find('>').unwrap()];
+        assert!(
+            head.contains(" time=\"") && head.contains(" timestamp=\""),
+            "{head}"
+        );
+        assert!(head.contains("disabled=\"0\""), "{head}");
+    }
+    broker.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_a_terminal_each_case_is_a_line_as_it_finishes() {
+    let out = touchstone(&["run", "--filter", "connect.second-connect-closes"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let err = text(&out.stderr);
+    assert!(err.contains("touchstone: 2 case runs"), "{err}");
+    assert!(err.contains("[1/2] pass"), "{err}");
+    assert!(err.contains("[2/2] pass"), "{err}");
+    // With a machine format on standard output, the verdict still reaches the log.
+    let out = touchstone(&[
+        "run",
+        "--filter",
+        "connect.second-connect-closes",
+        "--format",
+        "json",
+        "--quiet",
+    ])
+    .await;
+    let err = text(&out.stderr);
+    assert!(!err.contains("[1/2]"), "--quiet: {err}");
+    assert!(err.contains("2 runs: 2 pass"), "{err}");
+}

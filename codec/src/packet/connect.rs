@@ -20,10 +20,13 @@ use crate::writer::{bin_len, put_bin};
 #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 pub struct Connect {
     /// Clean Start (5.0), Clean Session (3.1, 3.1.1).
+    #[cfg_attr(feature = "serde", serde(default))]
     pub clean_start: bool,
     /// Keep Alive, seconds.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub keep_alive: u16,
     /// Client Identifier (may be empty).
+    #[cfg_attr(feature = "serde", serde(default))]
     pub client_id: Str,
     /// The Will, if the Will Flag is set.
     #[cfg_attr(

@@ -339,11 +339,23 @@ fn fuzz_against(
     let progress = Live::new(args.format == FuzzFormat::Pretty, &header);
     let summary = rt.block_on(fuzz::run(&cfg, &progress));
     progress.finish();
-    let rerun = if embedded {
+    // The same bursts: the seed, the versions and how long (the credentials are named, not
+    // written).
+    let mut rerun = if embedded {
         format!("touchstone fuzz --seed {seed}")
     } else {
-        format!("touchstone fuzz --target {target} --seed {seed}")
+        format!(
+            "touchstone fuzz --target {} --seed {seed}",
+            crate::report::shell_quote(&target)
+        )
     };
+    rerun += &format!(" --protocol {} --duration {}", args.protocol, args.duration);
+    if let Some(b) = args.bursts {
+        rerun += &format!(" --bursts {b}");
+    }
+    if !embedded && cfg.exec.password.is_some() {
+        rerun += "  # with TOUCHSTONE_USERNAME and TOUCHSTONE_PASSWORD set";
+    }
     let text = match args.format {
         FuzzFormat::Pretty => pretty(&summary, &label, &rerun),
         FuzzFormat::Json => {
