@@ -346,7 +346,7 @@ fn fuzz_against(
     } else {
         format!(
             "touchstone fuzz --target {} --seed {seed}",
-            crate::report::shell_quote(&target)
+            crate::report::shell_quote(target)
         )
     };
     rerun += &format!(" --protocol {} --duration {}", args.protocol, args.duration);

@@ -23,6 +23,11 @@ pub struct View {
     pub color: bool,
 }
 
+/// The outcome's label, padded to a column and painted.
+fn label(view: View, o: Outcome) -> String {
+    paint(view, o, &format!("{:<15}", outcome_label(o)))
+}
+
 /// Transcript entries a failure block shows at each end (the JSON report has them all).
 const TRANSCRIPT_ENDS: usize = 16;
 
@@ -273,11 +278,7 @@ pub fn render(report: &RunReport, rerun: &Rerun, view: View) -> String {
             let _ = writeln!(
                 s,
                 "{} {:<6} {:<50} {:>6.2} s",
-                paint(
-                    view,
-                    r.outcome,
-                    &format!("{:<15}", outcome_label(r.outcome))
-                ),
+                label(view, r.outcome),
                 r.protocol.as_str(),
                 r.id,
                 r.duration.as_secs_f64()
@@ -316,11 +317,7 @@ pub fn render(report: &RunReport, rerun: &Rerun, view: View) -> String {
             let _ = writeln!(
                 s,
                 "  {} {:<6} {}\n      {}",
-                paint(
-                    view,
-                    r.outcome,
-                    &format!("{:<15}", outcome_label(r.outcome))
-                ),
+                label(view, r.outcome),
                 r.protocol.as_str(),
                 r.id,
                 rerun.command(r)

@@ -183,7 +183,7 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
         s,
         "<table class=\"summary\" id=\"broker-summary\">\n<thead><tr><th>Broker</th><th>Version</th><th>Target</th><th>Run</th><th>Runs</th>"
     );
-    for mk in Mark::COUNTED.iter() {
+    for mk in Mark::counted() {
         let _ = write!(s, "<th class=\"o-{}\">{}</th>", mk.key(), esc(mk.label()));
     }
     let _ = writeln!(
@@ -221,8 +221,8 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
             esc(&dates.join(", ")),
             t.ran()
         );
-        for mk in Mark::COUNTED.iter() {
-            let _ = write!(s, "<td class=\"num\">{}</td>", t.count(*mk));
+        for mk in Mark::counted() {
+            let _ = write!(s, "<td class=\"num\">{}</td>", t.count(mk));
         }
         let _ = write!(
             s,

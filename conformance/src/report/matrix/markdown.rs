@@ -57,12 +57,12 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
     // Per broker.
     let _ = writeln!(s, "## Brokers\n");
     let _ = write!(s, "| Broker | Version | Runs |");
-    for mk in Mark::COUNTED.iter() {
+    for mk in Mark::counted() {
         let _ = write!(s, " {} |", mk.symbol());
     }
     let _ = writeln!(s, " Pass rate | 3.1.1 statements | 5.0 statements | Run |");
     let _ = write!(s, "|---|---|--:|");
-    for _ in Mark::COUNTED {
+    for _ in Mark::counted() {
         let _ = write!(s, "--:|");
     }
     let _ = writeln!(s, "--:|---|---|---|");
@@ -79,8 +79,8 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
             },
             t.ran()
         );
-        for mk in Mark::COUNTED.iter() {
-            let _ = write!(s, " {} |", t.count(*mk));
+        for mk in Mark::counted() {
+            let _ = write!(s, " {} |", t.count(mk));
         }
         let _ = write!(s, " {} |", t.rate_text());
         let cov = b.coverage();

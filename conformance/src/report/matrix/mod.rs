@@ -197,15 +197,9 @@ impl Mark {
     ];
 
     /// The marks of case runs that ran (every mark but not run), as the count columns show them.
-    pub const COUNTED: [Mark; 7] = [
-        Mark::Ran(Outcome::Pass),
-        Mark::Ran(Outcome::Fail),
-        Mark::Ran(Outcome::Error),
-        Mark::Ran(Outcome::ExpectedFail),
-        Mark::Ran(Outcome::UnexpectedPass),
-        Mark::Ran(Outcome::Flaky),
-        Mark::Ran(Outcome::Skip),
-    ];
+    pub fn counted() -> impl Iterator<Item = Mark> {
+        Mark::ALL.into_iter().filter(|m| *m != Mark::NotRun)
+    }
 
     /// The name used as CSS class suffix and in JSON: `pass`, ..., `not_run`.
     pub fn key(self) -> &'static str {
