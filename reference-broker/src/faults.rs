@@ -130,6 +130,10 @@ pub struct Faults {
     /// DISCONNECT 0x82) instead of being answered with PUBCOMP (breaks 3.1.1 [MQTT-4.3.3-2]
     /// as to the PUBCOMP, 5.0 [MQTT-4.3.3-11]).
     pub close_on_unknown_pubrel: bool,
+    /// A QoS 1 or 2 message that finds the queue of a connected session full is dropped
+    /// without being counted as dropped (a silent loss: breaks 3.1.1 and 5.0 [MQTT-4.5.0-1]
+    /// as far as anyone can tell). For the broker-core fuzzer's model check.
+    pub uncounted_queue_drop: bool,
 }
 
 impl Faults {

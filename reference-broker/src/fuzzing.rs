@@ -524,6 +524,8 @@ struct Runner {
     resend: HashMap<u64, HashSet<(u16, bool)>>,
     /// Print every packet (`TOUCHSTONE_FUZZ_TRACE`).
     trace: bool,
+    /// Each session's drop count just before the last event handed to the broker.
+    drops_before: HashMap<String, u64>,
 }
 
 type Res = Result<(), Violation>;
@@ -548,7 +550,20 @@ impl Runner {
             accepted: HashSet::new(),
             resend: HashMap::new(),
             trace: false,
+            drops_before: HashMap::new(),
         }
+    }
+
+    /// Hands `event` to the broker, noting first each session's drop count: an obligation the
+    /// event starts is measured from there, so a message the event itself drops is exempt.
+    fn handle(&mut self, event: Event<'_>) {
+        self.drops_before = self
+            .broker
+            .sessions()
+            .into_iter()
+            .map(|s| (s.client_id, s.dropped))
+            .collect();
+        self.broker.handle(self.now, event);
     }
 
     fn fail(&self, message: String) -> Res {
@@ -581,13 +596,10 @@ impl Runner {
             },
         );
         self.slots[slot] = Some(id);
-        self.broker.handle(
-            self.now,
-            Event::Opened {
-                conn: ConnectionId(id),
-                peer: None,
-            },
-        );
+        self.handle(Event::Opened {
+            conn: ConnectionId(id),
+            peer: None,
+        });
         id
     }
 
@@ -899,12 +911,9 @@ impl Runner {
                     return Ok(());
                 };
                 self.conns.remove(&id);
-                self.broker.handle(
-                    self.now,
-                    Event::Closed {
-                        conn: ConnectionId(id),
-                    },
-                );
+                self.handle(Event::Closed {
+                    conn: ConnectionId(id),
+                });
                 self.collect(None)
             }
             Step::Advance { ms } => {
@@ -914,11 +923,11 @@ impl Runner {
                         break;
                     }
                     self.now = self.now.max(d);
-                    self.broker.handle(self.now, Event::Tick);
+                    self.handle(Event::Tick);
                     self.collect(None)?;
                 }
                 self.now = end;
-                self.broker.handle(self.now, Event::Tick);
+                self.handle(Event::Tick);
                 self.collect(None)
             }
         }
@@ -947,13 +956,10 @@ impl Runner {
                 return Ok(());
             }
             let inputs = self.mirror_input(id, chunk);
-            self.broker.handle(
-                self.now,
-                Event::Received {
-                    conn: ConnectionId(id),
-                    data: chunk,
-                },
-            );
+            self.handle(Event::Received {
+                conn: ConnectionId(id),
+                data: chunk,
+            });
             self.collect(Some((id, inputs)))?;
             if off >= data.len() {
                 return Ok(());
@@ -1009,13 +1015,10 @@ impl Runner {
     /// Takes the broker's actions and checks everything that happened in this call. `input`:
     /// the connection that received bytes, and the packets the broker decoded from them.
     fn collect(&mut self, input: Option<(u64, Vec<Packet>)>) -> Res {
-        // Sessions' drop counts and existence before the outputs are examined.
-        let before: HashMap<String, u64> = self
-            .broker
-            .sessions()
-            .into_iter()
-            .map(|s| (s.client_id, s.dropped))
-            .collect();
+        // Sessions' drop counts before the event whose outputs these are: a message the event
+        // itself dropped (a full queue) must count as dropped, so the count is the one noted
+        // before the broker handled it, not one taken now.
+        let before = self.drops_before.clone();
         let mut outputs: Vec<(u64, Vec<Packet>)> = Vec::new();
         let mut closed: Vec<u64> = Vec::new();
         let actions: Vec<Action> = self.broker.drain_actions().collect();

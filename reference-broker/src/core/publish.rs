@@ -393,8 +393,11 @@ impl Broker {
                 max_queued,
             );
         } else {
-            // 5.0 [MQTT-3.3.4-9], [MQTT-4.9.0-2]: no send quota left.
-            session.enqueue(d, max_queued);
+            // 5.0 [MQTT-3.3.4-9], [MQTT-4.9.0-2]: no send quota left. A full queue drops the
+            // message and counts it (session state within the server's capacity).
+            if !session.enqueue(d, max_queued) && faults.uncounted_queue_drop {
+                session.dropped -= 1; // Fault: the loss is not counted.
+            }
         }
     }
 

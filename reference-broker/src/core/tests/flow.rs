@@ -170,3 +170,43 @@ fn queue_limit_bounds_memory() {
     let (s, _) = t.connect(V5, connect("s", false));
     assert_eq!(payloads(t.take(s)), ["0", "1", "2"]);
 }
+
+/// Found by the broker-core fuzzer (2026-12-07): a session whose client's Receive Maximum is
+/// used up queues further QoS 1 and 2 messages up to `max_queued_messages` and drops (and
+/// counts) the next one; a Clean Start 0 take-over re-sends the one in flight with DUP 1 and
+/// then the queued ones, in order, within the new Receive Maximum.
+#[test]
+fn mqtt_4_9_0_2_and_4_4_0_1_a_full_queue_counts_its_drop_and_a_takeover_resumes_in_order() {
+    let mut t = broker_with(|c| c.max_queued_messages = 4);
+    let mut c = connect("s", false);
+    c.properties.receive_maximum = Some(1);
+    c.properties.session_expiry_interval = Some(60);
+    let (s, _) = t.connect(V5, c);
+    sub_ok(&mut t, s, "a/+", QoS::AtLeastOnce);
+    let p = t.client(V5, "p", true, 0);
+    for i in 1..=6u16 {
+        t.send(
+            p,
+            &Packet::Publish(publish("a/b", &i.to_string(), QoS::AtLeastOnce, i)),
+        );
+    }
+    // 5.0 [MQTT-4.9.0-2]: one in flight; four queued; the sixth dropped and counted.
+    assert_eq!(payloads(t.take(s)), ["1"]);
+    let info = t.broker.sessions();
+    let info = info.iter().find(|i| i.client_id == "s").unwrap();
+    assert_eq!((info.queued, info.dropped), (4, 1));
+    // A take-over with Clean Start 0 and a larger Receive Maximum.
+    let mut again = connect("s", false);
+    again.properties.session_expiry_interval = Some(60);
+    let (s2, ack) = t.connect(V5, again);
+    assert!(ack.session_present);
+    let got = publishes(t.take(s2));
+    // 5.0 [MQTT-4.4.0-1]: the unacknowledged one first, with DUP 1 and its packet id; then the
+    // queue in order (5.0 [MQTT-4.6.0-6]).
+    assert!(got[0].dup && got[0].packet_id == Some(pid(1)), "{got:?}");
+    let order: Vec<String> = got
+        .iter()
+        .map(|p| String::from_utf8_lossy(&p.payload).into_owned())
+        .collect();
+    assert_eq!(order, ["1", "2", "3", "4", "5"]);
+}
