@@ -361,10 +361,17 @@ pub struct BrokerColumn {
 impl BrokerColumn {
     /// `name version` (versions joined with ` / `).
     pub fn display(&self) -> String {
-        if self.versions.is_empty() {
+        // A profile's name often holds the version already ("Mosquitto 2.0.11 (Debian)").
+        let versions: Vec<&str> = self
+            .versions
+            .iter()
+            .map(String::as_str)
+            .filter(|v| !self.name.contains(v))
+            .collect();
+        if versions.is_empty() {
             self.name.clone()
         } else {
-            format!("{} {}", self.name, self.versions.join(" / "))
+            format!("{} {}", self.name, versions.join(" / "))
         }
     }
 
