@@ -36,9 +36,11 @@ pub struct Preflight {
     pub not_spoken: Vec<(Protocol, String)>,
     /// Why the target cannot be tested at all, if it cannot.
     pub unavailable: Option<String>,
-    /// The target refuses a CONNECT without credentials and accepts one with them: it can serve
-    /// as the authentication listener.
+    /// The target refuses a CONNECT without credentials and one with a wrong password, and
+    /// accepts the run's: it can serve as the authentication listener.
     pub target_requires_credentials: bool,
+    /// What else the preflight found about the set-up.
+    pub notes: Vec<String>,
 }
 
 /// How the preflight connects.
@@ -136,11 +138,27 @@ pub async fn run(setup: &Setup<'_>, protocols: &[Protocol], explicit: bool) -> P
     } else if let Some(p) = spoken.filter(|_| setup.credentials.username.is_some()) {
         // Does the target itself need the credentials? Then it is the authentication listener.
         let anonymous = Credentials::default();
-        // Refused, or closed before answering: anonymous clients are turned away.
-        out.target_requires_credentials = matches!(
+        // Anonymous clients turned away (refused, or closed before an answer), and a wrong
+        // password refused too: the target checks passwords, so it can serve as the
+        // authentication listener. (A broker that wants some user name but takes any password,
+        // as ejabberd's anonymous login does, is no authentication listener.)
+        let refuses_anonymous = matches!(
             connect(setup, setup.connector, p, &anonymous).await,
             Probe::Unavailable(_) | Probe::ClosedSilently(_)
         );
+        if refuses_anonymous {
+            let mut wrong = setup.credentials.clone();
+            let mut password = wrong.password.map(|b| b.to_vec()).unwrap_or_default();
+            password.extend_from_slice(b"-not-the-password");
+            wrong.password = Some(password.into());
+            match connect(setup, setup.connector, p, &wrong).await {
+                Probe::Accepted => out.notes.push(
+                    "the target refuses clients without credentials but accepts a wrong password: it is not used as the authentication listener (give --auth-target for one)"
+                        .into(),
+                ),
+                _ => out.target_requires_credentials = true,
+            }
+        }
     }
     out
 }

@@ -429,3 +429,58 @@ async fn off_a_terminal_each_case_is_a_line_as_it_finishes() {
     assert!(!err.contains("[1/2]"), "--quiet: {err}");
     assert!(err.contains("2 runs: 2 pass"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_takes_any_password_is_not_an_authentication_listener() {
+    // As ejabberd's anonymous login: a CONNECT needs a user name and password, but any password
+    // will do (the proxy puts the right one into every CONNECT that has one).
+    let mut passwords = Passwords::default();
+    passwords.insert("alice", "right-password");
+    let broker = Server::start(ServerConfig::with_broker(Config {
+        allow_anonymous: false,
+        passwords: Some(passwords),
+        ..Config::default()
+    }))
+    .await
+    .unwrap();
+    let proxy = proxy::start(
+        port(&broker),
+        alter(|dir, protocol, p| {
+            if dir == Dir::ToBroker && p[0] == 0x10 {
+                if let Ok((touchstone_codec::Packet::Connect(mut c), _)) =
+                    touchstone_codec::decode_slice(protocol, p)
+                {
+                    if c.password.is_some() {
+                        c.password = Some(bytes::Bytes::from_static(b"right-password"));
+                        let mut buf = bytes::BytesMut::new();
+                        touchstone_codec::Packet::Connect(c).encode_unchecked(protocol, &mut buf);
+                        return vec![buf.to_vec()];
+                    }
+                }
+            }
+            vec![p.to_vec()]
+        }),
+    )
+    .await;
+    let url = format!("mqtt://127.0.0.1:{}", proxy.port);
+    let out = touchstone(&[
+        "run",
+        "--target",
+        &url,
+        "--username",
+        "alice",
+        "--password",
+        "anything",
+        "--filter",
+        "connect.bad-password-refused",
+    ])
+    .await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("accepts a wrong password"), "{stdout}");
+    assert!(
+        stdout.contains("needs an authentication listener"),
+        "the case skips: {stdout}"
+    );
+    broker.shutdown().await;
+}

@@ -13,10 +13,7 @@ use std::time::{Duration, Instant};
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
-    let seconds: f64 = args
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10.0);
+    let seconds: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10.0);
     let mut dirs: Vec<String> = args.collect();
     if dirs.is_empty() {
         dirs.push(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/seeds/broker_core").into());

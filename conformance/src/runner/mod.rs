@@ -257,7 +257,7 @@ pub async fn run(
         not_spoken: pre.not_spoken.clone(),
         interrupted: false,
         repeat: 1,
-        notes: Vec::new(),
+        notes: pre.notes.clone(),
     };
     if pre.unavailable.is_some() || stop.reason().is_some() {
         let why = match &pre.unavailable {
