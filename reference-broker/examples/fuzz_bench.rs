@@ -6,8 +6,9 @@
 //!     --example fuzz_bench -- [SECONDS] [DIR...]
 //! ```
 //!
-//! Each input runs as the target runs it (`fuzzing::replay`); a violation is printed and ends
-//! the run with exit status 1.
+//! Each input runs as the target runs it (`fuzzing::replay`), at least once (SECONDS 0: exactly
+//! once, for `valgrind --tool=callgrind`); a violation is printed and ends the run with exit
+//! status 1.
 
 use std::time::{Duration, Instant};
 
@@ -38,13 +39,17 @@ fn main() -> std::process::ExitCode {
     let start = Instant::now();
     let budget = Duration::from_secs_f64(seconds);
     let mut execs = 0u64;
-    while start.elapsed() < budget {
+    // At least one pass over the inputs (`0` seconds: exactly one, for callgrind).
+    loop {
         for input in &inputs {
             if let Err(v) = touchstone_broker::fuzzing::replay(config.clone(), input) {
                 eprintln!("violation: {v}");
                 return std::process::ExitCode::from(1);
             }
             execs += 1;
+        }
+        if start.elapsed() >= budget {
+            break;
         }
     }
     let secs = start.elapsed().as_secs_f64();

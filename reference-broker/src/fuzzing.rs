@@ -55,7 +55,11 @@
 //! several packets arrived in one chunk) is marked uncertain and not checked until it is known
 //! to start afresh. Shared subscriptions only relax checks (any member may get the message).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+// The model's maps hold the run's own keys (tags, packet ids, client ids of four clients): the
+// fast Fx hash, not SipHash (which cost a fifth of every execution).
+use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 
 use bytes::{Bytes, BytesMut};
@@ -544,25 +548,27 @@ impl Runner {
             next_conn: 1,
             conns: BTreeMap::new(),
             slots: [None; CLIENTS],
-            sessions: HashMap::new(),
+            sessions: HashMap::default(),
             next_tag: 0,
-            ambiguous: HashSet::new(),
-            accepted: HashSet::new(),
-            resend: HashMap::new(),
+            ambiguous: HashSet::default(),
+            accepted: HashSet::default(),
+            resend: HashMap::default(),
             trace: false,
-            drops_before: HashMap::new(),
+            drops_before: HashMap::default(),
         }
     }
 
     /// Hands `event` to the broker, noting first each session's drop count: an obligation the
     /// event starts is measured from there, so a message the event itself drops is exempt.
     fn handle(&mut self, event: Event<'_>) {
-        self.drops_before = self
-            .broker
-            .sessions()
-            .into_iter()
-            .map(|s| (s.client_id, s.dropped))
-            .collect();
+        // Only sessions that dropped something are noted (absent means 0): usually none, so
+        // nothing is allocated.
+        self.drops_before.clear();
+        for (cid, dropped) in self.broker.drop_counts() {
+            if dropped > 0 {
+                self.drops_before.insert(cid.to_string(), dropped);
+            }
+        }
         self.broker.handle(self.now, event);
     }
 
@@ -591,7 +597,7 @@ impl Runner {
                 got_disconnect: false,
                 receive_max: None,
                 max_packet: None,
-                in_aliases: HashMap::new(),
+                in_aliases: HashMap::default(),
                 last_publish: None,
             },
         );
@@ -1018,7 +1024,17 @@ impl Runner {
         // Sessions' drop counts before the event whose outputs these are: a message the event
         // itself dropped (a full queue) must count as dropped, so the count is the one noted
         // before the broker handled it, not one taken now.
-        let before = self.drops_before.clone();
+        let before = std::mem::take(&mut self.drops_before);
+        let result = self.collect_with(input, &before);
+        self.drops_before = before;
+        result
+    }
+
+    fn collect_with(
+        &mut self,
+        input: Option<(u64, Vec<Packet>)>,
+        before: &HashMap<String, u64>,
+    ) -> Res {
         let mut outputs: Vec<(u64, Vec<Packet>)> = Vec::new();
         let mut closed: Vec<u64> = Vec::new();
         let actions: Vec<Action> = self.broker.drain_actions().collect();
@@ -1130,7 +1146,7 @@ impl Runner {
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
             let was_closed = closed.contains(&id);
-            self.apply_inputs(id, &inputs, &answers, was_closed, &before)?;
+            self.apply_inputs(id, &inputs, &answers, was_closed, before)?;
         }
         // Deliveries and flows.
         for (id, packets) in &outputs {
@@ -1630,11 +1646,9 @@ impl Runner {
             }
         }
         self.resend.clear();
-        let infos = self.broker.sessions();
-        let live: HashMap<&str, &crate::core::SessionInfo> =
-            infos.iter().map(|s| (s.client_id.as_str(), s)).collect();
-        self.sessions
-            .retain(|cid, _| live.contains_key(cid.as_str()));
+        // A handful of sessions: a linear scan, no hashing.
+        let live: Vec<&str> = self.broker.session_views().map(|v| v.client_id).collect();
+        self.sessions.retain(|cid, _| live.contains(&cid.as_str()));
         let stats = self.broker.stats();
         if stats.connections != self.conns.len() {
             return self.fail(format!(
@@ -1649,21 +1663,21 @@ impl Runner {
                 stats.retained, self.config.max_retained_messages
             ));
         }
-        let total: usize = infos.iter().map(|s| s.subscriptions).sum();
+        let total: usize = self.broker.session_views().map(|s| s.subscriptions).sum();
         if stats.subscriptions != total {
             return self.fail(format!(
                 "stats().subscriptions is {} but the sessions hold {total}",
                 stats.subscriptions
             ));
         }
-        for info in &infos {
+        for info in self.broker.session_views() {
             if info.queued > self.config.max_queued_messages {
                 return self.fail(format!(
                     "session {} queues {} messages, above max_queued_messages {}",
                     info.client_id, info.queued, self.config.max_queued_messages
                 ));
             }
-            if let Some(s) = self.sessions.get(&info.client_id) {
+            if let Some(s) = self.sessions.get(info.client_id) {
                 if !s.uncertain && s.subs.len() != info.subscriptions {
                     return self.fail(format!(
                         "session {} holds {} subscriptions; the SUBACKs and UNSUBACKs it got leave {}: {:?}",

@@ -31,3 +31,7 @@ impl Hasher for FxHasher {
 
 /// A `HashMap` keyed by internal ids.
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A `HashSet` of internal ids.
+#[cfg_attr(not(feature = "arbitrary"), allow(dead_code))]
+pub(crate) type FxHashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;

@@ -144,6 +144,23 @@ pub struct Stats {
     pub dropped: u64,
 }
 
+/// A session as [`Broker::session_views`] shows it (borrowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionView<'a> {
+    /// Its client id.
+    pub client_id: &'a str,
+    /// A connection is attached.
+    pub connected: bool,
+    /// Subscriptions held.
+    pub subscriptions: usize,
+    /// Messages queued (not yet sent).
+    pub queued: usize,
+    /// Messages in flight to the client.
+    pub inflight: usize,
+    /// Messages dropped because its queue was full.
+    pub dropped: u64,
+}
+
 /// One session as seen from outside, for tests and fuzzers ([`Broker::sessions`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
@@ -308,6 +325,26 @@ impl Broker {
                 dropped: s.dropped,
             })
             .collect()
+    }
+
+    /// Each session's count of messages dropped for a full queue, by client id, without
+    /// allocating (for checks that run after every event).
+    pub fn drop_counts(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
+        self.sessions
+            .values()
+            .map(|s| (s.client_id.as_ref(), s.dropped))
+    }
+
+    /// Every session, as [`Broker::sessions`] gives them, without allocating.
+    pub fn session_views(&self) -> impl Iterator<Item = SessionView<'_>> + '_ {
+        self.sessions.values().map(|s| SessionView {
+            client_id: s.client_id.as_ref(),
+            connected: s.conn.is_some(),
+            subscriptions: s.subscriptions.len(),
+            queued: s.queue.len(),
+            inflight: s.inflight.len(),
+            dropped: s.dropped,
+        })
     }
 
     /// True if a session exists for `client_id`.
