@@ -530,6 +530,8 @@ struct Runner {
     trace: bool,
     /// Each session's drop count just before the last event handed to the broker.
     drops_before: HashMap<String, u64>,
+    /// The broker's session epoch when the session models were last pruned.
+    session_epoch: u64,
 }
 
 type Res = Result<(), Violation>;
@@ -555,6 +557,7 @@ impl Runner {
             resend: HashMap::default(),
             trace: false,
             drops_before: HashMap::default(),
+            session_epoch: u64::MAX,
         }
     }
 
@@ -1646,9 +1649,15 @@ impl Runner {
             }
         }
         self.resend.clear();
-        // A handful of sessions: a linear scan, no hashing.
-        let live: Vec<&str> = self.broker.session_views().map(|v| v.client_id).collect();
-        self.sessions.retain(|cid, _| live.contains(&cid.as_str()));
+        // Forget the models of sessions that ended, or that never began (only when the set of
+        // sessions may differ).
+        let epoch = self.broker.session_epoch();
+        if epoch != self.session_epoch || self.sessions.len() != self.broker.session_views().count()
+        {
+            self.session_epoch = epoch;
+            let live: Vec<&str> = self.broker.session_views().map(|v| v.client_id).collect();
+            self.sessions.retain(|cid, _| live.contains(&cid.as_str()));
+        }
         let stats = self.broker.stats();
         if stats.connections != self.conns.len() {
             return self.fail(format!(

@@ -609,6 +609,7 @@ impl Broker {
         let Some(mut session) = self.sessions.remove(&sid) else {
             return;
         };
+        self.sessions_ended += 1;
         self.client_ids.remove(session.client_id.as_str());
         for (filter, sub) in session.subscriptions.drain() {
             let (share, inner) = split_filter(&filter, sub.shared);

@@ -200,6 +200,9 @@ pub struct Broker {
     sessions: FxHashMap<SessionId, Session>,
     client_ids: HashMap<Str, SessionId>,
     next_session: u64,
+    /// Sessions ended so far (with `next_session`: the set of sessions changes only when one of
+    /// the two does).
+    sessions_ended: u64,
     tree: tree::SubscriptionTree,
     retained: retained::RetainedStore,
     timers: Timers,
@@ -228,6 +231,7 @@ impl Broker {
             sessions: FxHashMap::default(),
             client_ids: HashMap::new(),
             next_session: 1,
+            sessions_ended: 0,
             tree: tree::SubscriptionTree::default(),
             retained: retained::RetainedStore::default(),
             timers: Timers::default(),
@@ -345,6 +349,12 @@ impl Broker {
             inflight: s.inflight.len(),
             dropped: s.dropped,
         })
+    }
+
+    /// A number that changes whenever a session begins or ends (for checks that need to know
+    /// whether the set of sessions changed).
+    pub fn session_epoch(&self) -> u64 {
+        self.next_session + self.sessions_ended
     }
 
     /// True if a session exists for `client_id`.
