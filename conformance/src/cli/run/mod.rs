@@ -100,7 +100,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// Also write the Markdown report to FILE (e.g. $GITHUB_STEP_SUMMARY).
+    /// Also write the Markdown report to FILE.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
 
@@ -142,7 +142,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub insecure: bool,
 
-    /// Extra seconds allowed on spec timers such as keep alive (overrides the profile).
+    /// Extra seconds allowed on the server's timers (keep alive, session expiry, will delay)
+    /// before a server that has not acted fails (default 10; overrides the profile).
     #[arg(long, value_name = "SECONDS")]
     pub timer_slack: Option<f64>,
 
