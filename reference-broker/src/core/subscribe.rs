@@ -91,17 +91,27 @@ impl Broker {
                 }
                 // 3.1.1 [MQTT-3.8.4-3], 5.0 [MQTT-3.8.4-3]: an identical filter replaces the
                 // subscription.
-                let existed = session
-                    .subscriptions
-                    .insert(
-                        s.filter.clone(),
-                        SessionSub {
-                            opts,
-                            sub_id,
-                            shared: share.is_some(),
-                        },
-                    )
-                    .is_some();
+                let old = session.subscriptions.insert(
+                    s.filter.clone(),
+                    SessionSub {
+                        opts,
+                        sub_id,
+                        shared: share.is_some(),
+                    },
+                );
+                // The same filter string read the other way (`$share/g/a` is a shared
+                // subscription in 5.0 and a plain filter in 3.1.1, and a session may be resumed
+                // with either version): the old subscription leaves the tree, and the new one is
+                // new (found by the broker_core fuzzer: the tree kept both).
+                let existed = match old {
+                    Some(o) if o.shared != share.is_some() => {
+                        let (old_share, old_inner) = split_filter(&s.filter, o.shared);
+                        self.tree.remove(old_inner, old_share, sid);
+                        false
+                    }
+                    Some(_) => true,
+                    None => false,
+                };
                 self.tree.insert(inner, share, Entry { sid, opts, sub_id });
                 // Retained messages: 3.1.1 [MQTT-3.3.1-6], [MQTT-3.8.4-3]; 5.0 Retain Handling
                 // [MQTT-3.3.1-9] to [MQTT-3.3.1-11], [MQTT-3.8.4-4]. None for shared

@@ -189,3 +189,32 @@ fn request_problem_information_zero_removes_reason_strings() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Found by the broker-core fuzzer (2026-12-07): a session subscribed in 5.0 to the shared
+/// subscription `$share/g/s/#` and resumed in 3.1.1, where the same string is a plain filter
+/// (3.1.1 has no shared subscriptions), subscribes to it again. The identical filter replaces
+/// the subscription (3.1.1 and 5.0 [MQTT-3.8.4-3]): the shared one leaves the subscription
+/// tree, so the session holds one subscription, no longer takes turns in the share group, and
+/// the counts agree.
+#[test]
+fn mqtt_3_8_4_3_a_filter_reread_as_plain_in_3_1_1_replaces_the_shared_subscription() {
+    let mut t = broker();
+    let mut c = connect("s", false);
+    c.properties.session_expiry_interval = Some(60);
+    let (s, _) = t.connect(V5, c);
+    sub_ok(&mut t, s, "$share/g/s/#", QoS::AtLeastOnce);
+    t.drop_conn(s);
+    let (s, ack) = t.connect(V311, connect("s", false));
+    assert!(ack.session_present);
+    sub_ok(&mut t, s, "$share/g/s/#", QoS::AtLeastOnce);
+    let stats = t.broker.stats();
+    let held: usize = t.broker.session_views().map(|v| v.subscriptions).sum();
+    assert_eq!((stats.subscriptions, held), (1, 1));
+    // The share group is gone: a PUBLISH on s/x reaches nobody.
+    let p = t.client(V5, "p", true, 0);
+    t.send(
+        p,
+        &Packet::Publish(publish("s/x", "1", QoS::AtLeastOnce, 1)),
+    );
+    assert!(payloads(t.take(s)).is_empty());
+}
