@@ -1011,7 +1011,19 @@ impl Runner {
                 return out;
             };
             match d.decode(&mut c.mirror) {
-                Ok(Some(p)) => out.push(p),
+                Ok(Some(p)) => {
+                    // The client's 5.0 limits bind what the broker sends from this very event
+                    // on (the CONNACK first: found by the fuzzer, a CONNACK too large for a
+                    // 16-byte Maximum Packet Size is not sent, and the resumed session's
+                    // PUBLISHes follow), so they are known before its outputs are checked.
+                    if let Packet::Connect(x) = &p {
+                        if c.connect.is_none() && c.protocol.is_some_and(|v| v.is_v5()) {
+                            c.receive_max = x.properties.receive_maximum;
+                            c.max_packet = x.properties.maximum_packet_size;
+                        }
+                    }
+                    out.push(p)
+                }
                 Ok(None) => return out,
                 Err(_) => {
                     c.input_dead = true;
@@ -1084,9 +1096,6 @@ impl Runner {
                 continue;
             };
             let p = c.out_protocol.or(c.protocol).unwrap_or(Protocol::V3_1_1);
-            // A CONNACK too large for the client's Maximum Packet Size is not sent (5.0
-            // [MQTT-3.1.2-24]); what follows it may be.
-            let connack_may_be_dropped = c.max_packet.is_some() && p.is_v5();
             for x in packets {
                 let t = x.packet_type().name();
                 if c.got_disconnect {
@@ -1103,9 +1112,12 @@ impl Runner {
                         true
                     }
                     Packet::Auth(_) => p.is_v5(),
+                    // Nothing but AUTH before CONNACK, even when no CONNACK could fit the
+                    // client's Maximum Packet Size (5.0 [MQTT-3.2.0-1], [MQTT-3.14.0-1]; the
+                    // server then sends nothing).
                     Packet::Disconnect(_) => {
                         c.got_disconnect = true;
-                        p.is_v5() && (c.got_connack || connack_may_be_dropped)
+                        p.is_v5() && c.got_connack
                     }
                     Packet::Publish(_)
                     | Packet::PubAck(_)
@@ -1114,7 +1126,7 @@ impl Runner {
                     | Packet::PubComp(_)
                     | Packet::SubAck(_)
                     | Packet::UnsubAck(_)
-                    | Packet::PingResp => c.got_connack || connack_may_be_dropped,
+                    | Packet::PingResp => c.got_connack,
                     _ => false,
                 };
                 if !allowed {

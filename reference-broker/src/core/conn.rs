@@ -130,8 +130,8 @@ impl Conn {
     /// Encodes `packet` into the output buffer. A packet larger than the client's Maximum
     /// Packet Size loses its Reason String and User Properties first (5.0 [MQTT-3.2.2-19],
     /// [MQTT-3.4.2-2], [MQTT-3.9.2-1], [MQTT-3.14.2-3], ...), and is not sent at all if still
-    /// too large (5.0 [MQTT-3.1.2-24]).
-    pub fn send(&mut self, mut packet: Packet, out: &mut Outbox) {
+    /// too large (5.0 [MQTT-3.1.2-24]). False if it was not sent.
+    pub fn send(&mut self, mut packet: Packet, out: &mut Outbox) -> bool {
         let p = self.protocol();
         if self.fault_problem_info && p.is_v5() {
             // Fault: problem information whatever the client's Maximum Packet Size (breaks
@@ -145,7 +145,7 @@ impl Conn {
                     "dropping a {} larger than the client's Maximum Packet Size",
                     packet.packet_type()
                 );
-                return;
+                return false;
             }
         }
         if self.out.capacity() - self.out.len() < 64 {
@@ -157,9 +157,10 @@ impl Conn {
                 "cannot encode {}: {e}",
                 packet.packet_type()
             );
-            return;
+            return false;
         }
         self.mark(out);
+        true
     }
 
     /// Writes raw bytes (a 3.1.1 CONNACK for an unknown protocol level).

@@ -461,7 +461,21 @@ impl Broker {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
-        conn.send(Packet::ConnAck(Box::new(ack)), &mut self.outbox);
+        if !conn.send(Packet::ConnAck(Box::new(ack)), &mut self.outbox) {
+            // No CONNACK fits the client's Maximum Packet Size (5.0 [MQTT-3.1.2-24]), and
+            // nothing else may be sent before one (5.0 [MQTT-3.2.0-1]): the connection cannot
+            // go on (found by the broker_core fuzzer: the resumed session's PUBLISHes went out
+            // without a CONNACK).
+            self.close(
+                id,
+                CloseReason::ProtocolError(
+                    ReasonCode::PACKET_TOO_LARGE,
+                    "no CONNACK fits the client's Maximum Packet Size".into(),
+                ),
+                Ending::Abnormal,
+            );
+            return;
+        }
         tracing::debug!(conn = id.0, client_id = %client_id, protocol = %p, session_present, "connected");
         self.schedule_conn(id);
 

@@ -210,3 +210,25 @@ fn mqtt_4_9_0_2_and_4_4_0_1_a_full_queue_counts_its_drop_and_a_takeover_resumes_
         .collect();
     assert_eq!(order, ["1", "2", "3", "4", "5"]);
 }
+
+/// Found by the broker-core fuzzer (2026-12-07): a 5.0 client resuming a session with queued
+/// messages declares a Maximum Packet Size (12 bytes) that no CONNACK fits. The CONNACK is not
+/// sent (5.0 [MQTT-3.1.2-24]), and since nothing but AUTH may precede it (5.0 [MQTT-3.2.0-1])
+/// the queued PUBLISHes must not go out either: the broker closes the connection, sending
+/// nothing.
+#[test]
+fn mqtt_3_1_2_24_and_3_2_0_1_no_connack_fits_so_nothing_is_sent() {
+    let mut t = broker();
+    let mut c = connect("s", false);
+    c.properties.session_expiry_interval = Some(60);
+    let (s, _) = t.connect(V5, c.clone());
+    sub_ok(&mut t, s, "q", QoS::AtLeastOnce);
+    t.drop_conn(s);
+    let p = t.client(V5, "p", true, 0);
+    t.send(p, &Packet::Publish(publish("q", "1", QoS::AtLeastOnce, 1)));
+    c.properties.maximum_packet_size = Some(12);
+    let s2 = t.open(V5);
+    t.send(s2, &Packet::Connect(Box::new(c)));
+    assert_eq!(t.take(s2), Vec::<Packet>::new(), "nothing before a CONNACK");
+    assert!(t.closed(s2).is_some(), "the connection cannot go on");
+}
