@@ -1228,9 +1228,10 @@ impl Runner {
                     }
                     match connacks.next() {
                         Some(ack) => self.on_connack(id, ack)?,
-                        None if !closed && !x.client_id.is_empty() => {
-                            // Accepted without a CONNACK we could see (too large for the client),
-                            // or authenticating: the session may have changed unseen.
+                        None if !x.client_id.is_empty() => {
+                            // Accepted without a CONNACK we could see (too large for the client:
+                            // the broker then closes the connection), or authenticating: the
+                            // session may have changed unseen (a Clean Start discards it).
                             self.session_mut(&x.client_id).uncertain = true;
                         }
                         None => {}
