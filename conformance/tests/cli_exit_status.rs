@@ -50,6 +50,19 @@ fn tmp(name: &str) -> std::path::PathBuf {
     d
 }
 
+/// A reference broker that requires user `alice` with password `right-password`.
+async fn alice_broker() -> touchstone_broker::server::RunningServer {
+    let mut passwords = Passwords::default();
+    passwords.insert("alice", "right-password");
+    Server::start(ServerConfig::with_broker(Config {
+        allow_anonymous: false,
+        passwords: Some(passwords),
+        ..Config::default()
+    }))
+    .await
+    .unwrap()
+}
+
 /// An unusable target: exit 3, the cause in a short output, the cause in the JSON report too.
 async fn unavailable(url: &str, extra: &[&str], cause: &str) {
     let mut args = vec!["run", "--target", url];
@@ -123,15 +136,7 @@ async fn unusable_targets_are_exit_3_with_the_cause() {
     unavailable(&format!("mqtt://127.0.0.1:{http_port}"), &[], "HTTP port").await;
 
     // Credentials refused, and none given to a broker that needs them.
-    let mut passwords = Passwords::default();
-    passwords.insert("alice", "right-password");
-    let broker = Server::start(ServerConfig::with_broker(Config {
-        allow_anonymous: false,
-        passwords: Some(passwords),
-        ..Config::default()
-    }))
-    .await
-    .unwrap();
+    let broker = alice_broker().await;
     let url = format!("mqtt://127.0.0.1:{}", port(&broker));
     unavailable(
         &url,
@@ -434,15 +439,7 @@ async fn off_a_terminal_each_case_is_a_line_as_it_finishes() {
 async fn a_target_that_takes_any_password_is_not_an_authentication_listener() {
     // As ejabberd's anonymous login: a CONNECT needs a user name and password, but any password
     // will do (the proxy puts the right one into every CONNECT that has one).
-    let mut passwords = Passwords::default();
-    passwords.insert("alice", "right-password");
-    let broker = Server::start(ServerConfig::with_broker(Config {
-        allow_anonymous: false,
-        passwords: Some(passwords),
-        ..Config::default()
-    }))
-    .await
-    .unwrap();
+    let broker = alice_broker().await;
     let proxy = proxy::start(
         port(&broker),
         alter(|dir, protocol, p| {
