@@ -532,6 +532,8 @@ struct Runner {
     drops_before: HashMap<String, u64>,
     /// The broker's session epoch when the session models were last pruned.
     session_epoch: u64,
+    /// The buffer the broker's actions are drained into.
+    actions: Vec<Action>,
 }
 
 type Res = Result<(), Violation>;
@@ -558,6 +560,7 @@ impl Runner {
             trace: false,
             drops_before: HashMap::default(),
             session_epoch: u64::MAX,
+            actions: Vec::new(),
         }
     }
 
@@ -1052,8 +1055,10 @@ impl Runner {
     ) -> Res {
         let mut outputs: Vec<(u64, Vec<Packet>)> = Vec::new();
         let mut closed: Vec<u64> = Vec::new();
-        let actions: Vec<Action> = self.broker.drain_actions().collect();
-        for action in actions {
+        // One buffer for every call's actions (taken and put back; lost only on a violation).
+        let mut actions = std::mem::take(&mut self.actions);
+        actions.extend(self.broker.drain_actions());
+        for action in actions.drain(..) {
             match action {
                 Action::Send { conn, bytes } => {
                     let id = conn.0;
@@ -1090,6 +1095,7 @@ impl Runner {
                 Action::Close { conn, .. } => closed.push(conn.0),
             }
         }
+        self.actions = actions;
         // Wire rules per connection.
         for (id, packets) in &outputs {
             let Some(c) = self.conns.get_mut(id) else {
@@ -1158,10 +1164,9 @@ impl Runner {
             let answers = outputs
                 .iter()
                 .find(|(i, _)| *i == id)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
+                .map_or(&[][..], |(_, v)| v.as_slice());
             let was_closed = closed.contains(&id);
-            self.apply_inputs(id, &inputs, &answers, was_closed, before)?;
+            self.apply_inputs(id, &inputs, answers, was_closed, before)?;
         }
         // Deliveries and flows.
         for (id, packets) in &outputs {
@@ -1668,8 +1673,8 @@ impl Runner {
         if epoch != self.session_epoch || self.sessions.len() != self.broker.session_views().count()
         {
             self.session_epoch = epoch;
-            let live: Vec<&str> = self.broker.session_views().map(|v| v.client_id).collect();
-            self.sessions.retain(|cid, _| live.contains(&cid.as_str()));
+            let broker = &self.broker;
+            self.sessions.retain(|cid, _| broker.has_session(cid));
         }
         let stats = self.broker.stats();
         if stats.connections != self.conns.len() {
@@ -1685,14 +1690,9 @@ impl Runner {
                 stats.retained, self.config.max_retained_messages
             ));
         }
-        let total: usize = self.broker.session_views().map(|s| s.subscriptions).sum();
-        if stats.subscriptions != total {
-            return self.fail(format!(
-                "stats().subscriptions is {} but the sessions hold {total}",
-                stats.subscriptions
-            ));
-        }
+        let mut total = 0;
         for info in self.broker.session_views() {
+            total += info.subscriptions;
             if info.queued > self.config.max_queued_messages {
                 return self.fail(format!(
                     "session {} queues {} messages, above max_queued_messages {}",
@@ -1710,6 +1710,12 @@ impl Runner {
                     ));
                 }
             }
+        }
+        if stats.subscriptions != total {
+            return self.fail(format!(
+                "stats().subscriptions is {} but the sessions hold {total}",
+                stats.subscriptions
+            ));
         }
         Ok(())
     }
