@@ -14,6 +14,7 @@ use super::{fail, Io, Status};
 use crate::embedded::Embedded;
 use crate::fuzz::exec::ExecConfig;
 use crate::fuzz::finding::{self, FindingFile, ShrinkLimits};
+use crate::fuzz::semantic::SemanticFile;
 use crate::fuzz::{self, Found, FuzzConfig, FuzzProgress, Summary};
 use crate::target::Target;
 use crate::tls::TlsOptions;
@@ -108,6 +109,14 @@ pub struct FuzzArgs {
     /// statements is counted as known and does not fail the run (e.g. regressions/mosquitto).
     #[arg(long, value_name = "PATH")]
     pub known: Vec<PathBuf>,
+
+    /// Semantic fuzzing: random valid multi-client scenarios (sessions, subscriptions with
+    /// wildcards, options and shared groups, QoS 0-2 with retain and properties, wills,
+    /// take-overs) run against the target and the reference model in lockstep; what each
+    /// client receives is compared up to what the specification leaves open
+    /// (docs/semantic-fuzzing.md). --bursts then counts scenarios.
+    #[arg(long)]
+    pub semantic: bool,
 }
 
 /// Reads the statement lists of the known findings under `paths`.
@@ -327,6 +336,20 @@ fn fuzz_against(
     if let Err(e) = rt.block_on(fuzz::preflight(&cfg)) {
         return fail(io, format_args!("{e}"));
     }
+    if args.semantic {
+        let rerun = rerun_line(args, (target, embedded), seed, cfg.exec.password.is_some());
+        return super::semantic::fuzz(
+            args,
+            io,
+            rt,
+            cfg.exec,
+            &label,
+            seed,
+            duration,
+            cfg.protocols,
+            &rerun,
+        );
+    }
     let versions: Vec<&str> = cfg.protocols.iter().map(|p| p.as_str()).collect();
     let header = format!(
         "fuzzing {label}, MQTT {}, seed {seed}, for {:.0} s{}",
@@ -339,23 +362,7 @@ fn fuzz_against(
     let progress = Live::new(args.format == FuzzFormat::Pretty, &header);
     let summary = rt.block_on(fuzz::run(&cfg, &progress));
     progress.finish();
-    // The same bursts: the seed, the versions and how long (the credentials are named, not
-    // written).
-    let mut rerun = if embedded {
-        format!("touchstone fuzz --seed {seed}")
-    } else {
-        format!(
-            "touchstone fuzz --target {} --seed {seed}",
-            crate::report::shell_quote(target)
-        )
-    };
-    rerun += &format!(" --protocol {} --duration {}", args.protocol, args.duration);
-    if let Some(b) = args.bursts {
-        rerun += &format!(" --bursts {b}");
-    }
-    if !embedded && cfg.exec.password.is_some() {
-        rerun += "  # with TOUCHSTONE_USERNAME and TOUCHSTONE_PASSWORD set";
-    }
+    let rerun = rerun_line(args, (target, embedded), seed, cfg.exec.password.is_some());
     let text = match args.format {
         FuzzFormat::Pretty => pretty(&summary, &label, &rerun),
         FuzzFormat::Json => {
@@ -382,6 +389,35 @@ fn fuzz_against(
     } else {
         Status::Invalid
     }
+}
+
+/// The command that runs the same bursts or scenarios: the seed, the versions and how long
+/// (the credentials are named, not written).
+fn rerun_line(
+    args: &FuzzArgs,
+    (target, embedded): (&str, bool),
+    seed: u64,
+    password: bool,
+) -> String {
+    let mut rerun = if embedded {
+        format!("touchstone fuzz --seed {seed}")
+    } else {
+        format!(
+            "touchstone fuzz --target {} --seed {seed}",
+            crate::report::shell_quote(target)
+        )
+    };
+    if args.semantic {
+        rerun += " --semantic";
+    }
+    rerun += &format!(" --protocol {} --duration {}", args.protocol, args.duration);
+    if let Some(b) = args.bursts {
+        rerun += &format!(" --bursts {b}");
+    }
+    if !embedded && password {
+        rerun += "  # with TOUCHSTONE_USERNAME and TOUCHSTONE_PASSWORD set";
+    }
+    rerun
 }
 
 fn pretty(s: &Summary, label: &str, rerun: &str) -> String {
@@ -529,7 +565,16 @@ impl FuzzProgress for Live {
 /// Runs `touchstone replay`.
 pub fn replay(args: &ReplayArgs, io: &mut Io<'_>) -> Status {
     let mut files = Vec::new();
+    let mut semantic_files = Vec::new();
     for path in &args.files {
+        match SemanticFile::load(path) {
+            Ok(Some(f)) => {
+                semantic_files.push((path.clone(), f));
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => return fail(io, format_args!("{e}")),
+        }
         match FindingFile::load(path) {
             Ok(f) => files.push((path.clone(), f)),
             Err(e) => return fail(io, format_args!("{e}")),
@@ -596,12 +641,22 @@ pub fn replay(args: &ReplayArgs, io: &mut Io<'_>) -> Status {
             "transcript": ex.transcript,
         }));
     }
+    if !semantic_files.is_empty() {
+        match exec_config(&args.conn, &target, 0) {
+            Ok(exec) => {
+                reproduced +=
+                    super::semantic::replay(&rt, &exec, &semantic_files, &mut out, &mut results)
+            }
+            Err(e) => return fail(io, format_args!("{e}")),
+        }
+    }
     if let Some(e) = embedded {
         rt.block_on(e.shutdown());
     }
+    let total = files.len() + semantic_files.len();
     let text = match args.format {
         FuzzFormat::Pretty => {
-            out += &format!("{reproduced} of {} reproduce\n", files.len());
+            out += &format!("{reproduced} of {total} reproduce\n");
             out
         }
         FuzzFormat::Json => format!(

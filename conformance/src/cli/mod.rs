@@ -10,6 +10,7 @@ pub mod input;
 pub mod list;
 pub mod matrix;
 pub mod run;
+pub mod semantic;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;

@@ -13,6 +13,7 @@ pub mod finding;
 pub mod gen;
 pub mod judge;
 pub mod rng;
+pub mod semantic;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
