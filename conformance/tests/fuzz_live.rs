@@ -14,6 +14,7 @@ use touchstone_broker::Faults;
 use touchstone_codec::Protocol;
 use touchstone_conformance::fuzz::exec::ExecConfig;
 use touchstone_conformance::fuzz::finding::{FindingFile, ShrinkLimits};
+use touchstone_conformance::fuzz::semantic::SemanticFile;
 use touchstone_conformance::fuzz::{self, FuzzConfig, Oracle, Silent, Summary};
 use touchstone_conformance::target::Target;
 use touchstone_conformance::tls::TlsOptions;
@@ -248,7 +249,10 @@ async fn regression_reproducers_do_not_reproduce_on_the_reference_broker() {
         for e in std::fs::read_dir(dir.join(sub)).expect("regressions/ exists") {
             let p = e.expect("entry").path();
             if p.extension().is_some_and(|x| x == "json") {
-                FindingFile::load(&p).expect("a valid replay file");
+                let semantic = SemanticFile::load(&p).expect("a valid semantic replay file");
+                if semantic.is_none() {
+                    FindingFile::load(&p).expect("a valid replay file");
+                }
                 files.push(p);
             }
         }

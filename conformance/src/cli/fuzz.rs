@@ -139,6 +139,13 @@ fn known(paths: &[PathBuf]) -> Result<Vec<Vec<String>>, String> {
     files
         .iter()
         .map(|f| {
+            if let Some(s) = SemanticFile::load(f).map_err(|e| format!("--known: {e}"))? {
+                return Ok(s
+                    .statements
+                    .iter()
+                    .map(|c| format!("{} {}", c.version, c.id))
+                    .collect());
+            }
             FindingFile::load(f)
                 .map(|f| {
                     f.statements
@@ -347,6 +354,7 @@ fn fuzz_against(
             seed,
             duration,
             cfg.protocols,
+            cfg.known,
             &rerun,
         );
     }

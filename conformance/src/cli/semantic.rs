@@ -53,6 +53,7 @@ pub fn fuzz(
     seed: u64,
     duration: Duration,
     protocols: Vec<Protocol>,
+    known: Vec<Vec<String>>,
     rerun: &str,
 ) -> Status {
     let cfg = SemanticConfig {
@@ -67,6 +68,7 @@ pub fn fuzz(
             Duration::from_secs_f64(args.shrink_time),
         ),
         target_label: label.to_string(),
+        known,
     };
     let pretty = args.format == FuzzFormat::Pretty;
     let versions: Vec<&str> = cfg.protocols.iter().map(|p| p.as_str()).collect();
@@ -141,8 +143,11 @@ fn summary_text(s: &SemanticSummary, label: &str, rerun: &str) -> String {
             out += &format!("  x{n} {o}\n");
         }
     }
+    for (k, n) in &s.known {
+        out += &format!("known (--known): x{n} [{k}]\n");
+    }
     if s.findings.is_empty() {
-        out += "no divergence from the reference model\n";
+        out += "no new divergence from the reference model\n";
     } else {
         out += &format!("{} divergence(s):\n", s.findings.len());
         for f in &s.findings {

@@ -644,6 +644,8 @@ pub struct SemanticSummary {
     pub unusable: u64,
     /// The first reason a scenario had no verdict.
     pub unusable_reason: Option<String>,
+    /// Divergences already known (`--known`), with counts.
+    pub known: BTreeMap<String, u64>,
 }
 
 /// A semantic run.
@@ -665,6 +667,8 @@ pub struct SemanticConfig {
     pub shrink: (usize, Duration),
     /// The target, as files name it.
     pub target_label: String,
+    /// Statement lists of known divergences (`--known`): counted, not shrunk, not failing.
+    pub known: Vec<Vec<String>>,
 }
 
 /// Runs scenarios until the duration or the count is reached. `progress` is told each
@@ -704,6 +708,8 @@ pub async fn run(
             let key: Vec<String> = d.statements.iter().map(|x| x.to_string()).collect();
             if let Some(&k) = index.get(&key) {
                 s.findings[k].count += 1;
+            } else if cfg.known.contains(&key) {
+                *s.known.entry(key.join(", ")).or_insert(0) += 1;
             } else {
                 let t0 = Instant::now();
                 let (shrunk, _) =
