@@ -245,7 +245,7 @@ fn usage_errors_exit_2() {
 async fn regression_reproducers_do_not_reproduce_on_the_reference_broker() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../regressions");
     let mut files = Vec::new();
-    for sub in ["reference", "mosquitto"] {
+    for sub in ["reference", "mosquitto", "aedes"] {
         for e in std::fs::read_dir(dir.join(sub)).expect("regressions/ exists") {
             let p = e.expect("entry").path();
             if p.extension().is_some_and(|x| x == "json") {

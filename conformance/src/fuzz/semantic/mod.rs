@@ -243,6 +243,20 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
             ex.transcript.push(format!("     {n}"));
         }
         let (m, t) = (&model.clients[cs], &live.clients[cs]);
+        match op {
+            Op::Connect { .. } => ex.transcript.push(format!(
+                "     CONNACK: target {}, model {}",
+                connack_text(t.connack.filter(|_| t.awaiting == Awaiting::Nothing)),
+                connack_text(m.connack)
+            )),
+            Op::Subscribe { .. } | Op::Unsubscribe { .. } | Op::Publish { qos: 1.., .. } => {
+                ex.transcript.push(format!(
+                    "     answer: target {:02X?}, model {:02X?}",
+                    t.last_codes, m.last_codes
+                ))
+            }
+            _ => {}
+        }
         if t.awaiting != Awaiting::Nothing {
             ex.observations.push(format!(
                 "no answer from the target within {:.1} s",
@@ -451,6 +465,13 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
     live.close_all().await;
     cleanup(settings, protocol, &names, &retained_topics).await;
     ex
+}
+
+fn connack_text(c: Option<(bool, u8, Option<u32>)>) -> String {
+    match c {
+        Some((sp, code, _)) => format!("0x{code:02X} Session Present {}", u8::from(sp)),
+        None => "none".into(),
+    }
 }
 
 /// Leaves nothing behind on the target: every slot's session ended, every retained message

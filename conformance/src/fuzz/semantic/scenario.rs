@@ -108,7 +108,8 @@ impl Op {
                 will,
             } => format!(
                 "c{client} CONNECT clean={} {}{}",
-                u8::from(*clean),
+                // 3.1.1: a session that is not kept is a Clean Session.
+                u8::from(*clean || (!v5 && !*keep_session)),
                 if v5 {
                     format!("expiry={}", if *keep_session { 300 } else { 0 })
                 } else {
