@@ -483,21 +483,26 @@ fn property_statements(want: &[String], got: &[String]) -> Vec<Statement> {
     ids.into_iter().map(Statement::v5).collect()
 }
 
-/// Per publisher, topic and QoS, messages arrive in the order they were published (4.6.0-6;
-/// not for shared subscriptions, retained messages or re-sends).
+/// Per publisher, topic and QoS (published and delivered), messages arrive in the order they
+/// were published (4.6.0-6; not for shared subscriptions, retained messages, re-sends, or the
+/// further copies of overlapping subscriptions).
 fn order(facts: &Facts<'_>, slot: u8, target: &[Delivery]) -> Option<Divergence> {
-    let mut last: BTreeMap<(u8, &str, u8), usize> = BTreeMap::new();
+    let mut last: BTreeMap<(u8, &str, u8, u8), usize> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
     for d in target {
         if d.dup || d.retain || is_shared_topic(&d.topic) || facts.optional.contains(&d.tag) {
             continue;
         }
-        let Some((publisher, _, _, retained)) = published(facts.ops, d.tag) else {
+        let Some((publisher, _, pub_qos, retained)) = published(facts.ops, d.tag) else {
             continue;
         };
-        if retained || !matches!(facts.ops[d.tag], Op::Publish { .. }) {
+        if retained
+            || !matches!(facts.ops[d.tag], Op::Publish { .. })
+            || !seen.insert((d.tag, d.qos))
+        {
             continue;
         }
-        let key = (publisher, d.topic.as_str(), d.qos);
+        let key = (publisher, d.topic.as_str(), pub_qos, d.qos);
         if let Some(&prev) = last.get(&key) {
             if d.tag < prev {
                 return Some(Divergence {
