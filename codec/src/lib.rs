@@ -5,7 +5,7 @@
 //!
 //! * One packet model ([`Packet`]) for all versions; the version ([`Protocol`]) is an explicit
 //!   argument of every encode and decode.
-//! * Streaming decode from [`bytes::BytesMut`] ([`Decoder::decode`]) returns `Ok(None)` until a
+//! * Streaming decode from a `BytesMut` ([`Decoder::decode`]) returns `Ok(None)` until a
 //!   whole packet is buffered; strings and payloads are slices of the input.
 //! * Borrowed decode from a slice ([`Decoder::decode_ref`]): a [`PacketRef`] whose strings and
 //!   payloads borrow the input, with no allocation and no reference count for the packets a

@@ -152,6 +152,16 @@ fn a_hanging_target_is_unavailable_not_a_hung_run() {
 }
 
 #[test]
+fn list_with_a_filter_that_selects_nothing_exits_2_as_run_does() {
+    let out = touchstone(&["list", "--filter", "no-such-case"], &[]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 cases"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no case matches --filter"));
+    let out = touchstone(&["list", "--filter", "connect"], &[]);
+    assert_eq!(code(&out), 0);
+}
+
+#[test]
 fn list_json_has_the_documented_shape() {
     let out = touchstone(&["list", "--format", "json"], &[]);
     assert_eq!(code(&out), 0);

@@ -85,7 +85,7 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
 
-    /// Protocol versions: 3.1.1, 5 or all (each burst picks one).
+    /// Protocol versions: 3.1.1 (also 4), 5 (also 5.0) or all (each burst picks one).
     #[arg(short, long, value_name = "VERSION", default_value = "all")]
     pub protocol: String,
 

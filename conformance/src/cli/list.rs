@@ -79,8 +79,15 @@ pub fn run(args: &ListArgs, io: &mut Io<'_>) -> Status {
             s
         }
     };
-    match io.stdout.write_all(text.as_bytes()) {
-        Ok(()) => Status::Success,
-        Err(e) => output_error(io, &e, Status::Success),
+    if let Err(e) = io.stdout.write_all(text.as_bytes()) {
+        return output_error(io, &e, Status::Success);
     }
+    // As `run` does: a filter that selects nothing is a mistake worth an exit status.
+    if !args.filter.is_empty() && selected.is_empty() {
+        return super::fail(
+            io,
+            format_args!("no case matches --filter {:?}", args.filter),
+        );
+    }
+    Status::Success
 }

@@ -62,12 +62,12 @@ pub fn prepare_output(path: &std::path::Path) -> std::io::Result<()> {
 /// Arguments of `touchstone run`.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// The broker: mqtt://HOST[:PORT] (1883), mqtts:// (8883), ws://HOST[:PORT]/PATH (80),
-    /// wss:// (443). Default: the embedded reference broker.
+    /// The broker: mqtt://HOST[:PORT] (1883; tcp:// is the same), mqtts:// (8883),
+    /// ws://HOST[:PORT]/PATH (80), wss:// (443). Default: the embedded reference broker.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
 
-    /// Protocol versions to run: 3.1.1, 5 or all.
+    /// Protocol versions to run: 3.1.1 (also 4, its protocol level), 5 (also 5.0) or all.
     #[arg(short, long, value_name = "VERSION", default_value = "all")]
     pub protocol: String,
 
