@@ -266,6 +266,34 @@ impl Transport {
         }
     }
 
+    /// Closes the client's side (a TCP FIN, a TLS close or a WebSocket close frame), then reads
+    /// until the server closes its side or `deadline` passes: once it has, the server has read
+    /// everything sent before, and acted on it. Returns what arrived meanwhile, and whether the
+    /// server's close was seen.
+    pub async fn close_and_wait(&mut self, deadline: Instant) -> (Vec<Bytes>, bool) {
+        let bound = deadline.min(Instant::now() + Duration::from_secs(1));
+        let mut got = Vec::new();
+        match &mut self.inner {
+            Inner::Stream(io) => {
+                let _ = timeout_at(bound, io.shutdown()).await;
+            }
+            Inner::Ws(ws) => {
+                let _ = timeout_at(bound, ws.send(Message::Close(None))).await;
+            }
+            Inner::Closed => return (got, true),
+        }
+        loop {
+            match self.recv(deadline).await {
+                Received::Data(d) => got.push(d),
+                Received::Closed(_) => return (got, true),
+                Received::Timeout => {
+                    self.inner = Inner::Closed;
+                    return (got, false);
+                }
+            }
+        }
+    }
+
     /// Closes the connection without a DISCONNECT: a TCP FIN, a TLS close or a WebSocket close
     /// frame, as a client that goes away does. Bounded to one second.
     pub async fn close(&mut self) {

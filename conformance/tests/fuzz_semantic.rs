@@ -31,6 +31,7 @@ fn config(
     protocols: &[Protocol],
     scenarios: u64,
     findings: &Path,
+    parallel: usize,
 ) -> SemanticConfig {
     let target = Target::parse(&format!("mqtt://127.0.0.1:{port}")).expect("target");
     SemanticConfig {
@@ -45,6 +46,7 @@ fn config(
         seed,
         duration: Duration::from_secs(90),
         max_scenarios: Some(scenarios),
+        parallel,
         findings_dir: findings.to_path_buf(),
         shrink: (24, Duration::from_secs(8)),
         target_label: format!("reference broker :{port}"),
@@ -64,8 +66,9 @@ async fn fuzz(
     protocols: &[Protocol],
     scenarios: u64,
     findings: &Path,
+    parallel: usize,
 ) -> SemanticSummary {
-    let cfg = config(port, seed, protocols, scenarios, findings);
+    let cfg = config(port, seed, protocols, scenarios, findings, parallel);
     semantic::run(&cfg, &|_, _| {}).await
 }
 
@@ -73,10 +76,12 @@ async fn fuzz(
 async fn the_correct_reference_broker_shows_no_divergence() {
     let b = broker(Faults::default()).await;
     let d = dir("correct");
-    let s = fuzz(port(&b), 77, &[Protocol::V3_1_1, Protocol::V5], 16, &d).await;
-    assert_eq!(s.scenarios, 16);
+    // 640 scenarios, 64 at a time: also shows that scenarios run side by side cannot see
+    // each other.
+    let s = fuzz(port(&b), 77, &[Protocol::V3_1_1, Protocol::V5], 640, &d, 64).await;
+    assert_eq!(s.scenarios, 640);
     assert_eq!(s.unusable, 0, "{:?}", s.unusable_reason);
-    assert!(s.ops > 120, "{} operations", s.ops);
+    assert!(s.ops > 640 * 8, "{} operations", s.ops);
     assert!(s.findings.is_empty(), "{:#?}", s.findings);
     b.shutdown().await;
 }
@@ -193,7 +198,7 @@ async fn each_routing_fault_is_found_with_its_statement() {
         .into_iter()
         .map(|(name, faults, protocols, want)| async move {
             let b = broker(faults).await;
-            let settings = config(port(&b), 5, protocols, 40, &dir(name)).settings;
+            let settings = config(port(&b), 5, protocols, 40, &dir(name), 1).settings;
             let mut seen = Vec::new();
             for n in 0..40 {
                 let p = protocols[0];
@@ -240,7 +245,7 @@ async fn a_saved_divergence_replays_against_the_faulty_broker_only() {
     })
     .await;
     let d = dir("replay");
-    let s = fuzz(port(&faulty), 5, &[Protocol::V5], 12, &d).await;
+    let s = fuzz(port(&faulty), 5, &[Protocol::V5], 12, &d, 4).await;
     let found = s.findings.first().expect("a divergence");
     let file = found.file.clone().expect("saved");
     assert!(found.ops.0 <= found.ops.1, "{found:?}");

@@ -117,6 +117,11 @@ pub struct FuzzArgs {
     /// (docs/semantic-fuzzing.md). --bursts then counts scenarios.
     #[arg(long)]
     pub semantic: bool,
+
+    /// Semantic fuzzing: scenarios run at a time, each with its own client ids and topics
+    /// (1 to 256).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub parallel: usize,
 }
 
 /// Reads the statement lists of the known findings under `paths`.
@@ -260,6 +265,12 @@ pub fn run(args: &FuzzArgs, io: &mut Io<'_>) -> Status {
         Ok(p) => p,
         Err(e) => return fail(io, format_args!("{e}")),
     };
+    if !(1..=256).contains(&args.parallel) {
+        return fail(
+            io,
+            format_args!("--parallel {}: give 1 to 256", args.parallel),
+        );
+    }
     if !(args.shrink_time.is_finite() && (0.0..=3600.0).contains(&args.shrink_time)) {
         return fail(io, format_args!("--shrink-time: 0 to 3600 seconds"));
     }

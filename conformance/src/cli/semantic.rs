@@ -62,6 +62,7 @@ pub fn fuzz(
         seed,
         duration,
         max_scenarios: args.bursts,
+        parallel: args.parallel,
         findings_dir: args.findings.clone(),
         shrink: (
             args.shrink_attempts,

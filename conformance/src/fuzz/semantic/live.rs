@@ -65,10 +65,10 @@ impl Live {
                 self.clients[slot].reset_connection();
                 self.send(slot, &bytes).await;
             }
-            Op::Drop { .. } => self.close(slot).await,
+            Op::Drop { .. } => self.leave(slot, tag, names, within).await,
             Op::Disconnect { .. } => {
                 self.send(slot, &bytes).await;
-                self.close(slot).await;
+                self.leave(slot, tag, names, within).await;
             }
             _ => self.send(slot, &bytes).await,
         }
@@ -88,6 +88,28 @@ impl Live {
         }
     }
 
+    /// Closes the slot's connection and waits (up to `within`) for the server to close its
+    /// side: then it has acted on the DISCONNECT or the loss of the connection (deleted or
+    /// published the Will) before the next operation, as the model did. Without the wait, a
+    /// CONNECT of the same client could reach the server first and make a take-over of it, and
+    /// the verdict would follow the machine's load. What arrives meanwhile is received.
+    async fn leave(&mut self, slot: usize, step: usize, names: &Names, within: Duration) {
+        if let Some(mut t) = self.conns[slot].take() {
+            let (got, closed) = t.close_and_wait(Instant::now() + within).await;
+            for d in got {
+                // Nothing can be answered on a closed side.
+                let _ = self.clients[slot].receive(&d, step, names);
+            }
+            if !closed {
+                self.notes.push(format!(
+                    "c{slot}: the target kept its side of the connection open {:.1} s after the client closed",
+                    within.as_secs_f64()
+                ));
+            }
+        }
+        self.clients[slot].connected = false;
+    }
+
     /// Closes the slot's connection as a client that goes away.
     pub async fn close(&mut self, slot: usize) {
         if let Some(mut t) = self.conns[slot].take() {
@@ -104,7 +126,7 @@ impl Live {
         names: &Names,
         until: Instant,
         quiet: Duration,
-        done: &dyn Fn(&[Client]) -> bool,
+        done: &(dyn Fn(&[Client]) -> bool + Sync),
     ) {
         let mut last = Instant::now();
         loop {

@@ -682,6 +682,8 @@ pub struct SemanticConfig {
     pub duration: Duration,
     /// At most this many scenarios.
     pub max_scenarios: Option<u64>,
+    /// Scenarios at a time.
+    pub parallel: usize,
     /// Where findings go.
     pub findings_dir: PathBuf,
     /// Shrinking: executions and time per finding.
@@ -692,8 +694,9 @@ pub struct SemanticConfig {
     pub known: Vec<Vec<String>>,
 }
 
-/// Runs scenarios until the duration or the count is reached. `progress` is told each
-/// scenario's summary and each finding.
+/// Runs scenarios until the duration or the count is reached, `cfg.parallel` at a time (each
+/// on its own names, so they cannot see each other; each a task of its own, so none waits on
+/// another, or on shrinking). `progress` is told each scenario's summary and each finding.
 pub async fn run(
     cfg: &SemanticConfig,
     progress: &(dyn Fn(&SemanticSummary, Option<&SemanticFound>) + Sync),
@@ -705,16 +708,43 @@ pub async fn run(
     let start = Instant::now();
     let mut shrinking = Duration::ZERO;
     let mut index: BTreeMap<Vec<String>, usize> = BTreeMap::new();
-    let mut n = 0u64;
+    let settings = std::sync::Arc::new(cfg.settings.clone());
+    let mut running = tokio::task::JoinSet::new();
+    let mut next = 0u64;
+    let mut launching = true;
     loop {
-        if start.elapsed().saturating_sub(shrinking) >= cfg.duration
-            || cfg.max_scenarios.is_some_and(|m| n >= m)
-        {
-            break;
+        while launching && running.len() < cfg.parallel.max(1) {
+            if start.elapsed().saturating_sub(shrinking) >= cfg.duration
+                || cfg.max_scenarios.is_some_and(|m| next >= m)
+                || (s.unusable >= 3 && s.unusable == s.scenarios)
+            {
+                launching = false;
+                break;
+            }
+            let n = next;
+            next += 1;
+            let protocol = cfg.protocols[(n as usize) % cfg.protocols.len()];
+            let ops = scenario::generate(cfg.seed, n, protocol.is_v5());
+            let settings = settings.clone();
+            running.spawn(async move {
+                let ex = execute(&settings, protocol, &ops).await;
+                (n, protocol, ops, ex)
+            });
         }
-        let protocol = cfg.protocols[(n as usize) % cfg.protocols.len()];
-        let ops = scenario::generate(cfg.seed, n, protocol.is_v5());
-        let ex = execute(&cfg.settings, protocol, &ops).await;
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (n, protocol, ops, ex) = match joined {
+            Ok(done) => done,
+            Err(e) => {
+                // A scenario task that panicked: counted without a verdict, never silent.
+                s.scenarios += 1;
+                s.unusable += 1;
+                s.unusable_reason
+                    .get_or_insert_with(|| format!("a scenario task failed: {e}"));
+                continue;
+            }
+        };
         s.scenarios += 1;
         s.ops += ex.ops_run as u64;
         for o in &ex.observations {
@@ -729,6 +759,7 @@ pub async fn run(
             let key: Vec<String> = d.statements.iter().map(|x| x.to_string()).collect();
             if let Some(&k) = index.get(&key) {
                 s.findings[k].count += 1;
+                s.findings[k].scenario = s.findings[k].scenario.min(n);
             } else if cfg.known.contains(&key) {
                 *s.known.entry(key.join(", ")).or_insert(0) += 1;
             } else {
@@ -770,10 +801,6 @@ pub async fn run(
         }
         s.seconds = start.elapsed().saturating_sub(shrinking).as_secs_f64();
         progress(&s, new.as_ref());
-        n += 1;
-        if s.unusable >= 3 && s.unusable == s.scenarios {
-            break;
-        }
     }
     s.seconds = start.elapsed().saturating_sub(shrinking).as_secs_f64();
     s
