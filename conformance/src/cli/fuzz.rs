@@ -110,17 +110,23 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "PATH")]
     pub known: Vec<PathBuf>,
 
-    /// Semantic fuzzing: random valid multi-client scenarios (sessions, subscriptions with
-    /// wildcards, options and shared groups, QoS 0-2 with retain and properties, wills,
+    /// Only semantic fuzzing: random valid multi-client scenarios (sessions, subscriptions
+    /// with wildcards, options and shared groups, QoS 0-2 with retain and properties, wills,
     /// take-overs) run against the target and the reference model in lockstep; what each
     /// client receives is compared up to what the specification leaves open
-    /// (docs/semantic-fuzzing.md). --bursts then counts scenarios.
-    #[arg(long)]
+    /// (docs/semantic-fuzzing.md). --bursts then counts scenarios. Without --semantic or
+    /// --packets, both run, each for half the duration.
+    #[arg(long, conflicts_with = "packets")]
     pub semantic: bool,
+
+    /// Only the packet-level fuzzing: bursts of mutated packets, judged on how the broker
+    /// reacts to each (no semantic scenarios).
+    #[arg(long)]
+    pub packets: bool,
 
     /// Semantic fuzzing: scenarios run at a time, each with its own client ids and topics
     /// (1 to 256).
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(long, value_name = "N", default_value_t = 64)]
     pub parallel: usize,
 }
 
@@ -352,61 +358,109 @@ fn fuzz_against(
         known,
     };
     if let Err(e) = rt.block_on(fuzz::preflight(&cfg)) {
-        return fail(io, format_args!("{e}"));
+        // The target could not be tested: exit 3, as `run` does.
+        fail(io, format_args!("{e}"));
+        return Status::Unavailable;
     }
-    if args.semantic {
-        let rerun = rerun_line(args, (target, embedded), seed, cfg.exec.password.is_some());
-        return super::semantic::fuzz(
-            args,
-            io,
-            rt,
-            cfg.exec,
-            &label,
-            seed,
-            duration,
-            cfg.protocols,
-            cfg.known,
-            &rerun,
-        );
+    let rerun = rerun_line(args, (target, embedded), seed, cfg.exec.password.is_some());
+    // Semantic scenarios first, on a broker no malformed packet has touched yet.
+    let (semantic_time, packet_time) = match (args.semantic, args.packets) {
+        (true, _) => (Some(duration), None),
+        (_, true) => (None, Some(duration)),
+        _ => (Some(duration / 2), Some(duration - duration / 2)),
+    };
+    let mut parts = Vec::new();
+    if let Some(d) = semantic_time {
+        parts.push((
+            "semantic",
+            super::semantic::fuzz(
+                args,
+                rt,
+                cfg.exec.clone(),
+                &label,
+                seed,
+                d,
+                cfg.protocols.clone(),
+                cfg.known.clone(),
+                &rerun,
+            ),
+        ));
     }
+    if let Some(d) = packet_time {
+        let cfg = FuzzConfig { duration: d, ..cfg };
+        parts.push(("packets", packets(args, rt, &cfg, &label, &rerun)));
+    }
+    let text = match args.format {
+        FuzzFormat::Pretty if parts.len() > 1 => parts
+            .iter()
+            .map(|(name, p)| format!("{name}: {}", p.text))
+            .collect(),
+        FuzzFormat::Pretty => parts.iter().map(|(_, p)| p.text.clone()).collect(),
+        FuzzFormat::Json if parts.len() > 1 => {
+            let mut v = serde_json::json!({"target": label, "mode": "both", "seed": seed});
+            for (name, p) in &parts {
+                v[*name] = p.json.clone();
+            }
+            format!("{v}\n")
+        }
+        FuzzFormat::Json => parts.iter().map(|(_, p)| format!("{}\n", p.json)).collect(),
+    };
+    if let Err(e) = io.stdout.write_all(text.as_bytes()) {
+        return super::output_error(io, &e, Status::Failure);
+    }
+    // Findings of either kind first; then a target neither could use.
+    let statuses: Vec<Status> = parts.iter().map(|(_, p)| p.status).collect();
+    if statuses.contains(&Status::Invalid) {
+        Status::Invalid
+    } else if statuses.contains(&Status::Unavailable) {
+        Status::Unavailable
+    } else {
+        Status::Success
+    }
+}
+
+/// The packet-level fuzzing (after the preflight).
+fn packets(
+    args: &FuzzArgs,
+    rt: &tokio::runtime::Runtime,
+    cfg: &FuzzConfig,
+    label: &str,
+    rerun: &str,
+) -> super::semantic::Part {
     let versions: Vec<&str> = cfg.protocols.iter().map(|p| p.as_str()).collect();
     let header = format!(
-        "fuzzing {label}, MQTT {}, seed {seed}, for {:.0} s{}",
+        "fuzzing {label}, MQTT {}, seed {}, for {:.0} s{}",
         versions.join(" and "),
-        duration.as_secs_f64(),
+        cfg.seed,
+        cfg.duration.as_secs_f64(),
         args.bursts
             .map(|b| format!(" or {b} bursts"))
             .unwrap_or_default()
     );
     let progress = Live::new(args.format == FuzzFormat::Pretty, &header);
-    let summary = rt.block_on(fuzz::run(&cfg, &progress));
+    let summary = rt.block_on(fuzz::run(cfg, &progress));
     progress.finish();
-    let rerun = rerun_line(args, (target, embedded), seed, cfg.exec.password.is_some());
-    let text = match args.format {
-        FuzzFormat::Pretty => pretty(&summary, &label, &rerun),
-        FuzzFormat::Json => {
-            let mut v = serde_json::to_value(&summary).unwrap_or_default();
-            if let Some(o) = v.as_object_mut() {
-                o.insert("target".into(), label.clone().into());
-                o.insert(
-                    "bursts_per_second".into(),
-                    summary.bursts_per_second().into(),
-                );
-                o.insert(
-                    "packets_per_second".into(),
-                    summary.packets_per_second().into(),
-                );
-            }
-            format!("{v}\n")
-        }
-    };
-    if let Err(e) = io.stdout.write_all(text.as_bytes()) {
-        return super::output_error(io, &e, Status::Failure);
+    let mut json = serde_json::to_value(&summary).unwrap_or_default();
+    if let Some(o) = json.as_object_mut() {
+        o.insert("target".into(), label.into());
+        o.insert("mode".into(), "packets".into());
+        o.insert(
+            "bursts_per_second".into(),
+            summary.bursts_per_second().into(),
+        );
+        o.insert(
+            "packets_per_second".into(),
+            summary.packets_per_second().into(),
+        );
     }
-    if summary.findings.is_empty() {
-        Status::Success
-    } else {
-        Status::Invalid
+    super::semantic::Part {
+        status: if summary.findings.is_empty() {
+            Status::Success
+        } else {
+            Status::Invalid
+        },
+        text: pretty(&summary, label, rerun),
+        json,
     }
 }
 
@@ -428,6 +482,8 @@ fn rerun_line(
     };
     if args.semantic {
         rerun += " --semantic";
+    } else if args.packets {
+        rerun += " --packets";
     }
     rerun += &format!(" --protocol {} --duration {}", args.protocol, args.duration);
     if let Some(b) = args.bursts {

@@ -72,16 +72,30 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-const FUZZ_ABOUT: &str = "Fuzz a live broker with mutated packet sequences.\n\n\
-        Each burst connects one to three clients, sends real packets of the chosen version \
-        (CONNECT, SUBSCRIBE, PUBLISH QoS 0-2, acks, UNSUBSCRIBE, PINGREQ, DISCONNECT, AUTH) \
-        with field-level mutations (flag bits, lengths, properties, boundary values, bad \
+const FUZZ_ABOUT: &str = "Fuzz a live broker: semantic scenarios judged against the reference \
+        model, and mutated packet sequences.\n\n\
+        By default both run, each for half of --duration (--semantic or --packets: one only).\n\n\
+        Semantic: random valid scenarios of three clients (sessions and their expiry, \
+        subscriptions with wildcards, options and shared groups, QoS 0-2 with retain and \
+        properties, wills, take-overs, reconnects) run against the target and, in lockstep, \
+        against the reference broker's core; what each client receives is compared up to what \
+        the specification leaves open (docs/semantic-fuzzing.md). --parallel scenarios run at a \
+        time, each with its own client ids and topics.\n\n\
+        Packets: each burst connects one to three clients, sends real packets of the chosen \
+        version (CONNECT, SUBSCRIBE, PUBLISH QoS 0-2, acks, UNSUBSCRIBE, PINGREQ, DISCONNECT, \
+        AUTH) with field-level mutations (flag bits, lengths, properties, boundary values, bad \
         UTF-8, wildcards, wrong state, truncation), probes each connection with a PINGREQ and \
-        checks the replies; then a fresh client must complete a QoS 1 round trip. Bursts \
-        follow from (seed, burst index): --seed reproduces a run.";
+        checks the replies; then a fresh client must complete a QoS 1 round trip.\n\n\
+        Scenarios and bursts follow from (seed, index): --seed reproduces a run.";
 
 const FUZZ_AFTER_HELP: &str = "\
-Oracles:
+Semantic oracle:
+  divergence                 what a client received differs from what the reference model
+                             delivered, beyond the specification's freedoms (QoS 0 loss,
+                             extra copies for overlapping subscriptions, a lower granted QoS,
+                             which member of a share group, ...): cites the statements broken
+
+Packet oracles:
   liveness                   after a burst, a fresh client cannot connect and round-trip QoS 1
   hang                       a reaction is owed (PINGRESP, or a close after a violation) and
                              none comes before --deadline
@@ -99,10 +113,13 @@ as a known replay file (e.g. regressions/mosquitto) are counted but do not fail 
 Exit status:
   0  no findings
   1  findings (each saved as a replay file)
-  2  usage error, or the target cannot do a QoS 1 round trip before fuzzing
+  2  usage error
+  3  the target could not be tested: it cannot do a QoS 1 round trip before fuzzing, or no
+     semantic scenario could use it
 
 Examples:
   touchstone fuzz --duration 30s
+  touchstone fuzz --semantic --duration 5m --parallel 16
   touchstone fuzz --target mqtt://127.0.0.1:1883 --protocol 5 --seed 42 --duration 2m
   touchstone replay target/fuzz-findings/hang-5-42-17.json --target mqtt://127.0.0.1:1883";
 

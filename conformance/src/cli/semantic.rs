@@ -7,7 +7,7 @@ use std::time::Duration;
 use touchstone_codec::Protocol;
 
 use super::fuzz::{FuzzArgs, FuzzFormat};
-use super::{Io, Status};
+use super::Status;
 use crate::fuzz::exec::ExecConfig;
 use crate::fuzz::semantic::{
     self, SemanticConfig, SemanticFile, SemanticFound, SemanticSummary, Settings,
@@ -42,11 +42,20 @@ fn found_line(f: &SemanticFound) -> String {
     )
 }
 
-/// Runs the semantic fuzzer (after the preflight) and prints its summary.
+/// What one kind of fuzzing gave: its exit status, its pretty summary and its JSON summary.
+pub struct Part {
+    /// The exit status it calls for.
+    pub status: Status,
+    /// For people.
+    pub text: String,
+    /// For `--format json`.
+    pub json: serde_json::Value,
+}
+
+/// Runs the semantic fuzzer (after the preflight) for `duration`.
 #[allow(clippy::too_many_arguments)]
 pub fn fuzz(
     args: &FuzzArgs,
-    io: &mut Io<'_>,
     rt: &tokio::runtime::Runtime,
     exec: ExecConfig,
     label: &str,
@@ -55,7 +64,7 @@ pub fn fuzz(
     protocols: Vec<Protocol>,
     known: Vec<Vec<String>>,
     rerun: &str,
-) -> Status {
+) -> Part {
     let cfg = SemanticConfig {
         settings: settings(&exec),
         protocols,
@@ -75,8 +84,9 @@ pub fn fuzz(
     let versions: Vec<&str> = cfg.protocols.iter().map(|p| p.as_str()).collect();
     if pretty {
         eprintln!(
-            "semantic fuzzing of {label} against the reference model, MQTT {}, seed {seed}, for {:.0} s",
+            "semantic fuzzing of {label} against the reference model, MQTT {}, seed {seed}, {} scenarios at a time, for {:.0} s",
             versions.join(" and "),
+            cfg.parallel,
             duration.as_secs_f64()
         );
     }
@@ -92,41 +102,46 @@ pub fn fuzz(
         if l.elapsed() >= Duration::from_secs(5) {
             *l = std::time::Instant::now();
             eprintln!(
-                "scenarios {} | operations {} | divergences {}",
+                "scenarios {} | operations {} | {:.0} scenarios/s | divergences {}",
                 s.scenarios,
                 s.ops,
+                s.scenarios as f64 / s.seconds.max(0.001),
                 s.findings.len()
             );
         }
     };
     let s = rt.block_on(semantic::run(&cfg, &progress));
-    let text = match args.format {
-        FuzzFormat::Pretty => summary_text(&s, label, rerun),
-        FuzzFormat::Json => {
-            let mut v = serde_json::to_value(&s).unwrap_or_default();
-            if let Some(o) = v.as_object_mut() {
-                o.insert("target".into(), label.into());
-                o.insert("mode".into(), "semantic".into());
-            }
-            format!("{v}\n")
-        }
-    };
-    if let Err(e) = std::io::Write::write_all(io.stdout, text.as_bytes()) {
-        return super::output_error(io, &e, Status::Failure);
+    let mut json = serde_json::to_value(&s).unwrap_or_default();
+    if let Some(o) = json.as_object_mut() {
+        o.insert("target".into(), label.into());
+        o.insert("mode".into(), "semantic".into());
+        o.insert(
+            "scenarios_per_second".into(),
+            (s.scenarios as f64 / s.seconds.max(0.001)).into(),
+        );
     }
-    if !s.findings.is_empty() {
+    let status = if !s.findings.is_empty() {
         Status::Invalid
     } else if s.scenarios > 0 && s.unusable == s.scenarios {
         Status::Unavailable
     } else {
         Status::Success
+    };
+    Part {
+        status,
+        text: summary_text(&s, label, rerun),
+        json,
     }
 }
 
 fn summary_text(s: &SemanticSummary, label: &str, rerun: &str) -> String {
     let mut out = format!(
-        "{} scenarios, {} operations in {:.1} s against {label}; seed {}\n",
-        s.scenarios, s.ops, s.seconds, s.seed
+        "{} scenarios, {} operations in {:.1} s against {label}: {:.0} scenarios/s; seed {}\n",
+        s.scenarios,
+        s.ops,
+        s.seconds,
+        s.scenarios as f64 / s.seconds.max(0.001),
+        s.seed
     );
     if s.unusable > 0 {
         out += &format!(

@@ -68,6 +68,9 @@ pub enum Awaiting {
     ConnAck,
     /// SUBACK, UNSUBACK, PUBACK or PUBCOMP with this packet id.
     Ack(u16),
+    /// PINGRESP to the PINGREQ sent after a QoS 0 PUBLISH: the server has handled the PUBLISH
+    /// (it reads a connection's packets in order) before another client's next operation.
+    PingResp,
 }
 
 /// Names of the run: the root of every topic and the client ids.
@@ -168,6 +171,8 @@ pub struct Client {
     next_id: u16,
     /// What the current step waits for.
     pub awaiting: Awaiting,
+    /// A PINGREQ follows the packet awaited: wait for its PINGRESP next.
+    then_ping: bool,
     /// Connected (CONNACK 0 seen, not closed).
     pub connected: bool,
     /// The last CONNACK: (Session Present, return/reason code, 5.0 Session Expiry Interval).
@@ -193,6 +198,7 @@ impl Client {
             decoder: Decoder::new(protocol),
             next_id: 0,
             awaiting: Awaiting::Nothing,
+            then_ping: false,
             connected: false,
             connack: None,
             last_codes: Vec::new(),
@@ -208,6 +214,7 @@ impl Client {
         self.input.clear();
         self.decoder = Decoder::new(self.protocol);
         self.awaiting = Awaiting::Nothing;
+        self.then_ping = false;
         self.connected = false;
         self.server_disconnect = None;
     }
@@ -282,8 +289,15 @@ impl Client {
                 if v5 {
                     s.properties.subscription_identifier = id;
                 }
+                // The PINGRESP after the SUBACK: the retained messages the SUBSCRIBE sends have
+                // been sent before it (the server handles a connection's packets in order), so
+                // each arrives in the SUBSCRIBE's step.
                 self.awaiting = Awaiting::Ack(pid.get());
-                Packet::Subscribe(s)
+                self.then_ping = true;
+                let mut buf = BytesMut::new();
+                Packet::Subscribe(s).encode_unchecked(self.protocol, &mut buf);
+                Packet::PingReq.encode_unchecked(self.protocol, &mut buf);
+                return buf.freeze();
             }
             Op::Unsubscribe { filter, .. } => {
                 let pid = self.id();
@@ -313,10 +327,16 @@ impl Client {
                     p.packet_id = Some(pid);
                     self.awaiting = Awaiting::Ack(pid.get());
                 } else {
-                    self.awaiting = Awaiting::Nothing;
+                    self.awaiting = Awaiting::PingResp;
                 }
                 if properties && v5 {
                     set_properties(&mut p, tag);
+                }
+                if q == 0 {
+                    let mut buf = BytesMut::new();
+                    Packet::Publish(p).encode_unchecked(self.protocol, &mut buf);
+                    Packet::PingReq.encode_unchecked(self.protocol, &mut buf);
+                    return buf.freeze();
                 }
                 Packet::Publish(p)
             }
@@ -359,7 +379,11 @@ impl Client {
 
     fn done(&mut self, id: u16) {
         if self.awaiting == Awaiting::Ack(id) {
-            self.awaiting = Awaiting::Nothing;
+            self.awaiting = if std::mem::take(&mut self.then_ping) {
+                Awaiting::PingResp
+            } else {
+                Awaiting::Nothing
+            };
         }
     }
 
@@ -450,7 +474,12 @@ impl Client {
                 self.server_disconnect = Some(d.reason_code.0);
                 None
             }
-            Packet::PingResp => None,
+            Packet::PingResp => {
+                if self.awaiting == Awaiting::PingResp {
+                    self.awaiting = Awaiting::Nothing;
+                }
+                None
+            }
             other => {
                 self.errors.push(format!(
                     "the server sent {} to a client",

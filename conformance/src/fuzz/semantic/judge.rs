@@ -48,6 +48,10 @@ pub struct Facts<'a> {
     pub downgraded: &'a BTreeSet<u8>,
     /// Slots that unsubscribed at some point.
     pub unsubscribed: &'a BTreeSet<u8>,
+    /// Topics whose retained message is uncertain from a step on (a retained Will or PUBLISH
+    /// the target may or may not have taken): retained copies sent for new subscriptions on
+    /// them are not judged from then on.
+    pub uncertain_retained: &'a BTreeMap<&'static str, usize>,
 }
 
 fn st(v5: bool, v311: &[&'static str], v50: &[&'static str]) -> Vec<Statement> {
@@ -105,6 +109,16 @@ pub fn judge(
             .iter()
             .filter(|d| is_shared_topic(&d.topic) && !d.dup)
         {
+            // A retained message sent because a shared subscription was made: the text of
+            // 5.0 section 4.8.2 says a server does not send them, but no normative statement
+            // requires it; a copy sent that way is no second delivery of the message.
+            if d.retain
+                && d.step != d.tag
+                && matches!(facts.ops.get(d.step), Some(Op::Subscribe { .. }))
+            {
+                notes.push("a retained message was sent for a new shared subscription".into());
+                continue;
+            }
             shared.entry(d.tag).or_default().push(slot as u8);
         }
     }
@@ -232,6 +246,17 @@ fn judge_slot(
         let shared = is_shared_topic(topic);
         let ms: &[&Delivery] = m.get(&key).map_or(&[], |v| v.as_slice());
         let ts_all: &[&Delivery] = t.get(&key).map_or(&[], |v| v.as_slice());
+        if on_subscribe
+            && facts
+                .uncertain_retained
+                .get(topic)
+                .is_some_and(|&from| ms.iter().chain(ts_all).any(|d| d.step >= from))
+        {
+            notes.push(
+                "a retained message on a topic whose retained Will or PUBLISH the target may or may not have taken".into(),
+            );
+            continue;
+        }
         // Re-sends (DUP 1 at QoS 1 and 2) repeat an earlier delivery.
         let ts: Vec<&Delivery> = ts_all
             .iter()
@@ -604,6 +629,7 @@ mod tests {
             offline_qos0: &o,
             downgraded: &d,
             unsubscribed: &u,
+            uncertain_retained: &BTreeMap::new(),
         };
         let clients = |ds: Vec<Delivery>| {
             let mut v: Vec<Client> = (0..3).map(|_| Client::new(Protocol::V3_1_1)).collect();
@@ -739,6 +765,7 @@ mod tests {
             offline_qos0: &o,
             downgraded: &d,
             unsubscribed: &u,
+            uncertain_retained: &BTreeMap::new(),
         };
         let mut model: Vec<Client> = (0..3).map(|_| Client::new(Protocol::V5)).collect();
         model[1].deliveries = vec![one.clone()];
@@ -752,6 +779,72 @@ mod tests {
         assert_eq!(
             cites(&judge(&facts, &model, &both).0),
             ["5.0 MQTT-4.3.3-2", "5.0 MQTT-4.8.2-3"]
+        );
+    }
+
+    /// 3.1.1 [MQTT-3.3.1-6]: after a take-over whose retained Will the server may or may not
+    /// publish, the retained message of its topic may be the old one or the Will; an old one
+    /// sent for a new subscription is no divergence then, and is one otherwise.
+    #[test]
+    fn mqtt_3_3_1_6_retained_message_uncertain_after_a_take_over_will() {
+        let connect = |client, will| Op::Connect {
+            client,
+            clean: true,
+            keep_session: false,
+            will,
+        };
+        let ops = vec![
+            connect(0, None),
+            Op::Publish {
+                client: 0,
+                topic: 0,
+                qos: 2,
+                retain: true,
+                properties: false,
+            },
+            connect(2, Some((0, 1, true))),
+            connect(2, None),
+            connect(1, None),
+            subscribe(1, 0, 2),
+        ];
+        let mut snap: Snapshot = vec![BTreeMap::new(); 3];
+        let mut snapshots = vec![snap.clone(); 5];
+        snap[1].insert(
+            0,
+            Sub {
+                qos: 2,
+                no_local: false,
+            },
+        );
+        snapshots.push(snap);
+        let retained = |tag, qos| Delivery {
+            retain: true,
+            ..delivery(tag, "a", qos, false, 5)
+        };
+        let mut model: Vec<Client> = (0..3).map(|_| Client::new(Protocol::V3_1_1)).collect();
+        model[1].deliveries = vec![retained(2, 1)];
+        let mut target: Vec<Client> = (0..3).map(|_| Client::new(Protocol::V3_1_1)).collect();
+        target[1].deliveries = vec![retained(1, 2)];
+        let optional = BTreeSet::from([2]);
+        let (o, d, u) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let uncertain = BTreeMap::from([("a", 3)]);
+        let mut facts = Facts {
+            v5: false,
+            ops: &ops,
+            snapshots: &snapshots,
+            optional: &optional,
+            offline_qos0: &o,
+            downgraded: &d,
+            unsubscribed: &u,
+            uncertain_retained: &uncertain,
+        };
+        assert_eq!(judge(&facts, &model, &target).0, None);
+        let certain = BTreeMap::new();
+        facts.uncertain_retained = &certain;
+        let d = judge(&facts, &model, &target).0;
+        assert!(
+            cites(&d).contains(&"3.1.1 MQTT-3.3.1-6".to_string()),
+            "{d:?}"
         );
     }
 }

@@ -137,6 +137,74 @@ fn session_statements(v5: bool, clean: bool, present: bool) -> Vec<touchstone_co
     }
 }
 
+/// Makes message `tag` optional from `step` on (the target refused it, or it is a Will the
+/// target may or may not publish). A retained one leaves the retained message of its topic
+/// uncertain from then on: either the old one or this one may be held.
+fn make_optional(
+    ops: &[Op],
+    tag: usize,
+    step: usize,
+    optional: &mut BTreeSet<usize>,
+    uncertain: &mut BTreeMap<&'static str, usize>,
+) {
+    optional.insert(tag);
+    let topic = match ops.get(tag) {
+        Some(Op::Publish {
+            topic,
+            retain: true,
+            ..
+        }) => Some(*topic),
+        Some(Op::Connect {
+            will: Some((t, _, true)),
+            ..
+        }) => Some(*t),
+        _ => None,
+    };
+    if let Some(t) = topic {
+        uncertain
+            .entry(scenario::TOPICS[usize::from(t)])
+            .or_insert(step);
+    }
+}
+
+/// What the target owes before the next operation: for each QoS 1 or 2 delivery the model made
+/// at `step` (at any step: `None`), the slot, the message, its RETAIN flag, and how many such
+/// copies the model delivered in all. Counted, not just seen once: a retained copy sent for a
+/// new subscription is owed even when the live copy of the same message came earlier.
+fn due(
+    model: &Model,
+    step: Option<usize>,
+    optional: &BTreeSet<usize>,
+) -> Vec<(usize, usize, bool, usize)> {
+    let mut out = Vec::new();
+    for (s, m) in model.clients.iter().enumerate() {
+        for d in &m.deliveries {
+            if d.qos == 0 || step.is_some_and(|i| d.step != i) || optional.contains(&d.tag) {
+                continue;
+            }
+            let n = m
+                .deliveries
+                .iter()
+                .filter(|x| x.qos > 0 && x.tag == d.tag && x.retain == d.retain)
+                .count();
+            out.push((s, d.tag, d.retain, n));
+        }
+    }
+    out
+}
+
+/// True when the target's clients have every copy in `due` (re-sends not counted).
+fn arrived(due: &[(usize, usize, bool, usize)], clients: &[Client]) -> bool {
+    due.iter().all(|&(s, tag, retain, n)| {
+        clients[s]
+            .deliveries
+            .iter()
+            .filter(|d| d.tag == tag && d.retain == retain && !(d.dup && d.qos > 0))
+            .count()
+            >= n
+    })
+}
+
 /// Runs one scenario against the target and the model, and judges it.
 pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Execution {
     let v5 = protocol.is_v5();
@@ -151,6 +219,7 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
     let mut subs: Snapshot = vec![BTreeMap::new(); slots];
     let mut snapshots: Vec<Snapshot> = Vec::with_capacity(ops.len());
     let mut optional = BTreeSet::new();
+    let mut uncertain: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut offline_qos0 = BTreeSet::new();
     let mut downgraded = BTreeSet::new();
     let mut unsubscribed = BTreeSet::new();
@@ -202,7 +271,7 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
         // A take-over: whether the old connection's Will is published is left open here.
         if let (Op::Connect { .. }, Some(w)) = (op, will_tag[cs]) {
             if live.is_open(c) || model.is_open(c) {
-                optional.insert(w);
+                make_optional(ops, w, i, &mut optional, &mut uncertain);
             }
         }
         let now = start.elapsed().as_millis() as u64;
@@ -215,22 +284,8 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
             ex.unusable = Some(e);
             break;
         }
-        let due: Vec<(usize, usize)> = model
-            .clients
-            .iter()
-            .enumerate()
-            .flat_map(|(s, m)| {
-                m.deliveries
-                    .iter()
-                    .filter(|d| d.step == i && d.qos > 0)
-                    .map(move |d| (s, d.tag))
-            })
-            .filter(|(_, tag)| !optional.contains(tag))
-            .collect();
-        let done = |clients: &[Client]| {
-            due.iter()
-                .all(|(s, tag)| clients[*s].deliveries.iter().any(|d| d.tag == *tag))
-        };
+        let due = due(&model, Some(i), &optional);
+        let done = |clients: &[Client]| arrived(&due, clients);
         live.pump(
             i,
             &names,
@@ -359,7 +414,7 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
                     ex.observations.push(format!(
                         "the target refused a PUBLISH (reason 0x{tcode:02X})"
                     ));
-                    optional.insert(i);
+                    make_optional(ops, i, i, &mut optional, &mut uncertain);
                 }
             }
             // DISCONNECT deletes the Will; after a drop it was published.
@@ -377,7 +432,7 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
                     "     the target closed c{s}'s connection; the model's client closes too"
                 ));
                 if let Some(w) = will_tag[usize::from(s)].take() {
-                    optional.insert(w);
+                    make_optional(ops, w, i, &mut optional, &mut uncertain);
                 }
                 model.close(s);
                 model.pump(i, &names);
@@ -398,22 +453,8 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
     }
     if ex.divergence.is_none() && ex.unusable.is_none() {
         // What is still due arrives, or never does.
-        let due: Vec<(usize, usize)> = model
-            .clients
-            .iter()
-            .enumerate()
-            .flat_map(|(s, m)| {
-                m.deliveries
-                    .iter()
-                    .filter(|d| d.qos > 0)
-                    .map(move |d| (s, d.tag))
-            })
-            .filter(|(_, tag)| !optional.contains(tag))
-            .collect();
-        let done = |clients: &[Client]| {
-            due.iter()
-                .all(|(s, tag)| clients[*s].deliveries.iter().any(|d| d.tag == *tag))
-        };
+        let due = due(&model, None, &optional);
+        let done = |clients: &[Client]| arrived(&due, clients);
         live.pump(
             ops.len(),
             &names,
@@ -435,6 +476,7 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
             offline_qos0: &offline_qos0,
             downgraded: &downgraded,
             unsubscribed: &unsubscribed,
+            uncertain_retained: &uncertain,
         };
         let (d, notes) = judge::judge(&facts, &model.clients, &live.clients);
         ex.divergence = d;
