@@ -41,6 +41,7 @@ fn config(
             quiet: Duration::from_millis(40),
             username: None,
             password: None,
+            limits: Default::default(),
         },
         protocols: protocols.to_vec(),
         seed,

@@ -64,6 +64,12 @@ pub struct Connection {
     /// Seconds the broker has to react: answer a PINGREQ, or close after a violation.
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
     pub deadline: f64,
+
+    /// Broker profile (TOML, as for `run`): semantic scenarios skip what its capabilities say
+    /// the broker lacks (max_qos, retain, wildcards, shared_subscriptions,
+    /// subscription_identifiers), as they do what a 5.0 CONNACK says it lacks.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 /// Arguments of `touchstone fuzz`.
@@ -284,6 +290,10 @@ pub fn run(args: &FuzzArgs, io: &mut Io<'_>) -> Status {
         Ok(k) => k,
         Err(e) => return fail(io, format_args!("{e}")),
     };
+    let limits = match super::semantic::limits(args.conn.profile.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -316,6 +326,7 @@ pub fn run(args: &FuzzArgs, io: &mut Io<'_>) -> Status {
         duration,
         protocols,
         known,
+        limits,
     );
     if let Some(e) = embedded {
         rt.block_on(e.shutdown());
@@ -333,6 +344,7 @@ fn fuzz_against(
     duration: Duration,
     protocols: Vec<Protocol>,
     known: Vec<Vec<String>>,
+    limits: [super::semantic::Caps; 2],
 ) -> Status {
     let exec = match exec_config(&args.conn, target, seed) {
         Ok(e) => e,
@@ -377,6 +389,7 @@ fn fuzz_against(
                 args,
                 rt,
                 cfg.exec.clone(),
+                limits,
                 &label,
                 seed,
                 d,
@@ -485,7 +498,16 @@ fn rerun_line(
     } else if args.packets {
         rerun += " --packets";
     }
+    if let Some(p) = &args.conn.profile {
+        rerun += &format!(
+            " --profile {}",
+            crate::report::shell_quote(&p.display().to_string())
+        );
+    }
     rerun += &format!(" --protocol {} --duration {}", args.protocol, args.duration);
+    if args.parallel != 64 {
+        rerun += &format!(" --parallel {}", args.parallel);
+    }
     if let Some(b) = args.bursts {
         rerun += &format!(" --bursts {b}");
     }
@@ -660,6 +682,10 @@ pub fn replay(args: &ReplayArgs, io: &mut Io<'_>) -> Status {
             return fail(io, format_args!("{e}"));
         }
     }
+    let limits = match super::semantic::limits(args.conn.profile.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return fail(io, format_args!("{e}")),
+    };
     let rt = match runtime(io) {
         Ok(r) => r,
         Err(s) => return s,
@@ -719,8 +745,14 @@ pub fn replay(args: &ReplayArgs, io: &mut Io<'_>) -> Status {
     if !semantic_files.is_empty() {
         match exec_config(&args.conn, &target, 0) {
             Ok(exec) => {
-                reproduced +=
-                    super::semantic::replay(&rt, &exec, &semantic_files, &mut out, &mut results)
+                reproduced += super::semantic::replay(
+                    &rt,
+                    &exec,
+                    limits,
+                    &semantic_files,
+                    &mut out,
+                    &mut results,
+                )
             }
             Err(e) => return fail(io, format_args!("{e}")),
         }

@@ -1,7 +1,7 @@
 //! `touchstone fuzz --semantic`: scenarios judged against the reference model; and the replay
 //! of their findings.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use touchstone_codec::Protocol;
@@ -9,22 +9,37 @@ use touchstone_codec::Protocol;
 use super::fuzz::{FuzzArgs, FuzzFormat};
 use super::Status;
 use crate::fuzz::exec::ExecConfig;
+pub use crate::fuzz::semantic::client::Caps;
 use crate::fuzz::semantic::{
     self, SemanticConfig, SemanticFile, SemanticFound, SemanticSummary, Settings,
 };
+use crate::profile::Profile;
 
 /// After what is due has arrived, how long to wait for what is not (extra copies, QoS 0).
 const QUIET: Duration = Duration::from_millis(40);
 
-/// The scenario settings from the connection options.
-pub fn settings(exec: &ExecConfig) -> Settings {
+/// The scenario settings from the connection options and the profile's capabilities.
+pub fn settings(exec: &ExecConfig, limits: [Caps; 2]) -> Settings {
     Settings {
         connector: exec.connector.clone(),
         deadline: exec.deadline,
         quiet: QUIET,
         username: exec.username.clone(),
         password: exec.password.clone(),
+        limits,
     }
+}
+
+/// What `--profile` says the target supports, for 3.1.1 and 5.0 (no profile: everything).
+pub fn limits(profile: Option<&Path>) -> Result<[Caps; 2], String> {
+    let Some(path) = profile else {
+        return Ok([Caps::default(); 2]);
+    };
+    let p = Profile::load(path, &crate::cases::catalogue()).map_err(|e| e.to_string())?;
+    Ok([
+        Caps::from_profile(p.overrides(Protocol::V3_1_1)),
+        Caps::from_profile(p.overrides(Protocol::V5)),
+    ])
 }
 
 fn found_line(f: &SemanticFound) -> String {
@@ -58,6 +73,7 @@ pub fn fuzz(
     args: &FuzzArgs,
     rt: &tokio::runtime::Runtime,
     exec: ExecConfig,
+    limits: [Caps; 2],
     label: &str,
     seed: u64,
     duration: Duration,
@@ -66,7 +82,7 @@ pub fn fuzz(
     rerun: &str,
 ) -> Part {
     let cfg = SemanticConfig {
-        settings: settings(&exec),
+        settings: settings(&exec, limits),
         protocols,
         seed,
         duration,
@@ -179,11 +195,12 @@ fn summary_text(s: &SemanticSummary, label: &str, rerun: &str) -> String {
 pub fn replay(
     rt: &tokio::runtime::Runtime,
     exec: &ExecConfig,
+    limits: [Caps; 2],
     files: &[(PathBuf, SemanticFile)],
     out: &mut String,
     results: &mut Vec<serde_json::Value>,
 ) -> usize {
-    let settings = settings(exec);
+    let settings = settings(exec, limits);
     let mut reproduced = 0;
     for (path, f) in files {
         let protocol: Protocol = f.protocol.parse().unwrap_or(Protocol::V5);

@@ -59,6 +59,42 @@ impl Default for Caps {
     }
 }
 
+impl Caps {
+    /// What both allow.
+    pub fn and(self, other: Caps) -> Caps {
+        Caps {
+            maximum_qos: self.maximum_qos.min(other.maximum_qos),
+            retain: self.retain && other.retain,
+            wildcards: self.wildcards && other.wildcards,
+            subscription_ids: self.subscription_ids && other.subscription_ids,
+            shared: self.shared && other.shared,
+        }
+    }
+
+    /// What a profile's capability statements allow (unstated: allowed).
+    pub fn from_profile(overrides: [&crate::capabilities::CapabilityOverrides; 2]) -> Caps {
+        let mut c = Caps::default();
+        for o in overrides {
+            if let Some(q) = o.max_qos {
+                c.maximum_qos = q;
+            }
+            if let Some(r) = o.retain {
+                c.retain = r;
+            }
+            if let Some(w) = o.wildcards {
+                c.wildcards = w;
+            }
+            if let Some(s) = o.shared_subscriptions {
+                c.shared = s;
+            }
+            if let Some(i) = o.subscription_identifiers {
+                c.subscription_ids = i;
+            }
+        }
+        c
+    }
+}
+
 /// What a step waits for on one client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Awaiting {

@@ -46,6 +46,9 @@ pub struct Settings {
     pub username: Option<String>,
     /// Password for CONNECT.
     pub password: Option<Vec<u8>>,
+    /// What the target supports by its profile, for 3.1.1 and for 5.0 (a 5.0 CONNACK can
+    /// only lower it): operations beyond it are skipped on both sides.
+    pub limits: [client::Caps; 2],
 }
 
 /// What one scenario gave.
@@ -225,7 +228,8 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
     let mut unsubscribed = BTreeSet::new();
     let mut will_tag: Vec<Option<usize>> = vec![None; slots];
     let mut retained_topics: BTreeSet<u8> = BTreeSet::new();
-    let mut caps = client::Caps::default();
+    let limits = settings.limits[usize::from(v5)];
+    let mut caps = limits;
     'steps: for (i, op) in ops.iter().enumerate() {
         let c = op.client();
         let cs = usize::from(c);
@@ -341,7 +345,7 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
                     ex.unusable = Some(why);
                     break;
                 };
-                caps = t.caps;
+                caps = t.caps.and(limits);
                 let clean = clean || (!v5 && !keep_session);
                 let lowered = v5 && tc.2.is_some_and(|e| e < 300);
                 if mc.0 != tc.0 && !lowered {
@@ -758,7 +762,11 @@ pub async fn run(
         while launching && running.len() < cfg.parallel.max(1) {
             if start.elapsed().saturating_sub(shrinking) >= cfg.duration
                 || cfg.max_scenarios.is_some_and(|m| next >= m)
-                || (s.unusable >= 3 && s.unusable == s.scenarios)
+                // A target no scenario could use (with several at a time, the first to end
+                // are the quick failures: judge a full round).
+                || (s.unusable >= 3
+                    && s.unusable == s.scenarios
+                    && s.scenarios >= cfg.parallel.max(1) as u64)
             {
                 launching = false;
                 break;
