@@ -207,7 +207,8 @@ pub struct Client {
     next_id: u16,
     /// What the current step waits for.
     pub awaiting: Awaiting,
-    /// A PINGREQ follows the packet awaited: wait for its PINGRESP next.
+    /// A PINGREQ was sent and its PINGRESP has not come (it may come before the packet
+    /// awaited: some servers answer a PINGREQ before they finish a SUBSCRIBE).
     then_ping: bool,
     /// Connected (CONNACK 0 seen, not closed).
     pub connected: bool,
@@ -364,6 +365,7 @@ impl Client {
                     self.awaiting = Awaiting::Ack(pid.get());
                 } else {
                     self.awaiting = Awaiting::PingResp;
+                    self.then_ping = true;
                 }
                 if properties && v5 {
                     set_properties(&mut p, tag);
@@ -415,7 +417,7 @@ impl Client {
 
     fn done(&mut self, id: u16) {
         if self.awaiting == Awaiting::Ack(id) {
-            self.awaiting = if std::mem::take(&mut self.then_ping) {
+            self.awaiting = if self.then_ping {
                 Awaiting::PingResp
             } else {
                 Awaiting::Nothing
@@ -511,6 +513,7 @@ impl Client {
                 None
             }
             Packet::PingResp => {
+                self.then_ping = false;
                 if self.awaiting == Awaiting::PingResp {
                     self.awaiting = Awaiting::Nothing;
                 }

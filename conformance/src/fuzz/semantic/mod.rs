@@ -66,16 +66,24 @@ pub struct Execution {
     pub unusable: Option<String>,
 }
 
+/// A name unique to the execution: a base drawn from the clock once per process, plus a
+/// counter (scenarios side by side start within the same microsecond; the clock alone could
+/// give two of them the same names).
 fn nonce() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static BASE: OnceLock<u64> = OnceLock::new();
     static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
+    let base = *BASE.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    });
     format!(
-        "{:x}",
-        (t ^ (N.fetch_add(1, Ordering::Relaxed) << 48)) & 0xffff_ffff_ffff
+        "{:012x}",
+        base.wrapping_add(N.fetch_add(1, Ordering::Relaxed)) & 0xffff_ffff_ffff
     )
 }
 
