@@ -131,7 +131,8 @@ pub struct FuzzArgs {
     pub packets: bool,
 
     /// Semantic fuzzing: scenarios run at a time, each with its own client ids and topics
-    /// (1 to 256).
+    /// (1 to 256). Lower it for a broker that cannot keep up (scenarios then end with "no
+    /// answer from the target"; 4 suits aedes, amqtt and RabbitMQ).
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub parallel: usize,
 }

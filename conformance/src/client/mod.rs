@@ -801,6 +801,33 @@ impl Client {
         Ok(())
     }
 
+    /// Sends DISCONNECT (5.0: Normal disconnection), closes the client's side and reads until the
+    /// server closes its own, up to `within`: true if it did. A server closes after it has read
+    /// the DISCONNECT (and the client's close) and acted on them, so what another client does
+    /// next comes after; for cases that must order the two across connections.
+    pub async fn disconnect_and_wait(&mut self, within: Duration) -> Result<bool, CaseError> {
+        self.send(Packet::Disconnect(Disconnect::new(ReasonCode::SUCCESS)))
+            .await?;
+        if self.closed.is_some() {
+            return Ok(true);
+        }
+        let (got, closed) = self.transport.close_and_wait(Instant::now() + within).await;
+        self.closed = Some(CloseKind::ByClient);
+        let bytes: usize = got.iter().map(|b| b.len()).sum();
+        let note = match (closed, bytes) {
+            (true, 0) => "the client closed its side; the server closed the connection".into(),
+            (true, n) => format!(
+                "the client closed its side; {n} bytes arrived, then the server closed the connection"
+            ),
+            (false, n) => format!(
+                "the client closed its side; the server kept the connection open {:.1} s ({n} bytes arrived)",
+                within.as_secs_f64()
+            ),
+        };
+        self.shared.transcript.event(&self.label, note);
+        Ok(closed)
+    }
+
     /// Closes the network connection without DISCONNECT (a client that goes away).
     pub async fn close(&mut self) {
         if self.closed.is_none() {

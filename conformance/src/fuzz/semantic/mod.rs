@@ -345,6 +345,10 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
                 will_tag[cs] = will.map(|_| i);
                 let (Some(mc), Some(tc)) = (m.connack, t.connack.filter(|_| t.connected)) else {
                     let why = match t.connack {
+                        Some((_, 0, _)) => {
+                            "the target closed the connection right after accepting the CONNECT"
+                                .into()
+                        }
                         Some((_, code, _)) => {
                             format!("the target refused the CONNECT (code 0x{code:02X})")
                         }
