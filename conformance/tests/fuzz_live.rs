@@ -222,7 +222,7 @@ async fn the_same_seed_gives_the_same_bursts() {
 }
 
 #[test]
-fn usage_errors_exit_2() {
+fn usage_errors_exit_2_and_an_untestable_target_3() {
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_touchstone"))
             .args(args)
@@ -234,11 +234,23 @@ fn usage_errors_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--duration"));
     let out = run(&["fuzz", "--target", "http://x"]);
     assert_eq!(out.status.code(), Some(2));
+    let out = run(&["fuzz", "--parallel", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--parallel"));
+    let out = run(&["fuzz", "--profile", "/nonexistent/p.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+    let out = run(&["fuzz", "--semantic", "--packets"]);
+    assert_eq!(out.status.code(), Some(2));
     let out = run(&["replay", "/nonexistent/finding.json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
     let out = run(&["replay"]);
     assert_eq!(out.status.code(), Some(2));
+    // Nothing listens on port 1: the QoS 1 preflight fails, as `run` would, with exit 3.
+    let out = run(&["fuzz", "--target", "mqtt://127.0.0.1:1", "--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("QoS 1 round trip"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -433,6 +433,34 @@ fn fuzz_against(
     }
 }
 
+/// What one kind of fuzzing gave: its exit status, its pretty summary and its JSON summary.
+pub struct Part {
+    /// The exit status it calls for.
+    pub status: Status,
+    /// For people.
+    pub text: String,
+    /// For `--format json`.
+    pub json: serde_json::Value,
+}
+
+/// A summary as JSON, with the target, the mode and its rates.
+pub fn summary_json(
+    summary: &impl serde::Serialize,
+    label: &str,
+    mode: &str,
+    rates: &[(&str, f64)],
+) -> serde_json::Value {
+    let mut json = serde_json::to_value(summary).unwrap_or_default();
+    if let Some(o) = json.as_object_mut() {
+        o.insert("target".into(), label.into());
+        o.insert("mode".into(), mode.into());
+        for (name, rate) in rates {
+            o.insert((*name).into(), (*rate).into());
+        }
+    }
+    json
+}
+
 /// The packet-level fuzzing (after the preflight).
 fn packets(
     args: &FuzzArgs,
@@ -440,7 +468,7 @@ fn packets(
     cfg: &FuzzConfig,
     label: &str,
     rerun: &str,
-) -> super::semantic::Part {
+) -> Part {
     let versions: Vec<&str> = cfg.protocols.iter().map(|p| p.as_str()).collect();
     let header = format!(
         "fuzzing {label}, MQTT {}, seed {}, for {:.0} s{}",
@@ -454,20 +482,16 @@ fn packets(
     let progress = Live::new(args.format == FuzzFormat::Pretty, &header);
     let summary = rt.block_on(fuzz::run(cfg, &progress));
     progress.finish();
-    let mut json = serde_json::to_value(&summary).unwrap_or_default();
-    if let Some(o) = json.as_object_mut() {
-        o.insert("target".into(), label.into());
-        o.insert("mode".into(), "packets".into());
-        o.insert(
-            "bursts_per_second".into(),
-            summary.bursts_per_second().into(),
-        );
-        o.insert(
-            "packets_per_second".into(),
-            summary.packets_per_second().into(),
-        );
-    }
-    super::semantic::Part {
+    let json = summary_json(
+        &summary,
+        label,
+        "packets",
+        &[
+            ("bursts_per_second", summary.bursts_per_second()),
+            ("packets_per_second", summary.packets_per_second()),
+        ],
+    );
+    Part {
         status: if summary.findings.is_empty() {
             Status::Success
         } else {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use touchstone_codec::Protocol;
 
-use super::fuzz::{FuzzArgs, FuzzFormat};
+use super::fuzz::{summary_json, FuzzArgs, FuzzFormat, Part};
 use super::Status;
 use crate::fuzz::exec::ExecConfig;
 pub use crate::fuzz::semantic::client::Caps;
@@ -55,16 +55,6 @@ fn found_line(f: &SemanticFound) -> String {
         f.ops.0,
         f.ops.1
     )
-}
-
-/// What one kind of fuzzing gave: its exit status, its pretty summary and its JSON summary.
-pub struct Part {
-    /// The exit status it calls for.
-    pub status: Status,
-    /// For people.
-    pub text: String,
-    /// For `--format json`.
-    pub json: serde_json::Value,
 }
 
 /// Runs the semantic fuzzer (after the preflight) for `duration`.
@@ -121,21 +111,18 @@ pub fn fuzz(
                 "scenarios {} | operations {} | {:.0} scenarios/s | divergences {}",
                 s.scenarios,
                 s.ops,
-                s.scenarios as f64 / s.seconds.max(0.001),
+                s.scenarios_per_second(),
                 s.findings.len()
             );
         }
     };
     let s = rt.block_on(semantic::run(&cfg, &progress));
-    let mut json = serde_json::to_value(&s).unwrap_or_default();
-    if let Some(o) = json.as_object_mut() {
-        o.insert("target".into(), label.into());
-        o.insert("mode".into(), "semantic".into());
-        o.insert(
-            "scenarios_per_second".into(),
-            (s.scenarios as f64 / s.seconds.max(0.001)).into(),
-        );
-    }
+    let json = summary_json(
+        &s,
+        label,
+        "semantic",
+        &[("scenarios_per_second", s.scenarios_per_second())],
+    );
     let status = if !s.findings.is_empty() {
         Status::Invalid
     } else if s.scenarios > 0 && s.unusable == s.scenarios {
@@ -156,7 +143,7 @@ fn summary_text(s: &SemanticSummary, label: &str, rerun: &str) -> String {
         s.scenarios,
         s.ops,
         s.seconds,
-        s.scenarios as f64 / s.seconds.max(0.001),
+        s.scenarios_per_second(),
         s.seed
     );
     if s.unusable > 0 {

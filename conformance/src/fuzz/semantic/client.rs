@@ -104,9 +104,6 @@ pub enum Awaiting {
     ConnAck,
     /// SUBACK, UNSUBACK, PUBACK or PUBCOMP with this packet id.
     Ack(u16),
-    /// PINGRESP to the PINGREQ sent after a QoS 0 PUBLISH: the server has handled the PUBLISH
-    /// (it reads a connection's packets in order) before another client's next operation.
-    PingResp,
 }
 
 /// Names of the run: the root of every topic and the client ids.
@@ -207,9 +204,12 @@ pub struct Client {
     next_id: u16,
     /// What the current step waits for.
     pub awaiting: Awaiting,
-    /// A PINGREQ was sent and its PINGRESP has not come (it may come before the packet
-    /// awaited: some servers answer a PINGREQ before they finish a SUBSCRIBE).
-    then_ping: bool,
+    /// A PINGREQ was sent after the operation and its PINGRESP has not come: the server
+    /// reads a connection's packets in order, so once it comes, it has handled the operation
+    /// (a QoS 0 PUBLISH; a SUBSCRIBE and the retained messages it sends) before another
+    /// client's next one. It may come before the packet awaited: some servers answer a
+    /// PINGREQ before they finish a SUBSCRIBE.
+    ping_owed: bool,
     /// Connected (CONNACK 0 seen, not closed).
     pub connected: bool,
     /// The last CONNACK: (Session Present, return/reason code, 5.0 Session Expiry Interval).
@@ -235,7 +235,7 @@ impl Client {
             decoder: Decoder::new(protocol),
             next_id: 0,
             awaiting: Awaiting::Nothing,
-            then_ping: false,
+            ping_owed: false,
             connected: false,
             connack: None,
             last_codes: Vec::new(),
@@ -251,9 +251,16 @@ impl Client {
         self.input.clear();
         self.decoder = Decoder::new(self.protocol);
         self.awaiting = Awaiting::Nothing;
-        self.then_ping = false;
+        self.ping_owed = false;
         self.connected = false;
         self.server_disconnect = None;
+    }
+
+    /// The connection is gone: nothing more is awaited on it.
+    pub fn connection_closed(&mut self) {
+        self.connected = false;
+        self.awaiting = Awaiting::Nothing;
+        self.ping_owed = false;
     }
 
     fn id(&mut self) -> PacketId {
@@ -326,15 +333,9 @@ impl Client {
                 if v5 {
                     s.properties.subscription_identifier = id;
                 }
-                // The PINGRESP after the SUBACK: the retained messages the SUBSCRIBE sends have
-                // been sent before it (the server handles a connection's packets in order), so
-                // each arrives in the SUBSCRIBE's step.
                 self.awaiting = Awaiting::Ack(pid.get());
-                self.then_ping = true;
-                let mut buf = BytesMut::new();
-                Packet::Subscribe(s).encode_unchecked(self.protocol, &mut buf);
-                Packet::PingReq.encode_unchecked(self.protocol, &mut buf);
-                return buf.freeze();
+                self.ping_owed = true;
+                Packet::Subscribe(s)
             }
             Op::Unsubscribe { filter, .. } => {
                 let pid = self.id();
@@ -364,17 +365,11 @@ impl Client {
                     p.packet_id = Some(pid);
                     self.awaiting = Awaiting::Ack(pid.get());
                 } else {
-                    self.awaiting = Awaiting::PingResp;
-                    self.then_ping = true;
+                    self.awaiting = Awaiting::Nothing;
+                    self.ping_owed = true;
                 }
                 if properties && v5 {
                     set_properties(&mut p, tag);
-                }
-                if q == 0 {
-                    let mut buf = BytesMut::new();
-                    Packet::Publish(p).encode_unchecked(self.protocol, &mut buf);
-                    Packet::PingReq.encode_unchecked(self.protocol, &mut buf);
-                    return buf.freeze();
                 }
                 Packet::Publish(p)
             }
@@ -389,7 +384,15 @@ impl Client {
         };
         let mut buf = BytesMut::new();
         packet.encode_unchecked(self.protocol, &mut buf);
+        if self.ping_owed {
+            Packet::PingReq.encode_unchecked(self.protocol, &mut buf);
+        }
         buf.freeze()
+    }
+
+    /// True when nothing the current step sent is still unanswered.
+    pub fn idle(&self) -> bool {
+        self.awaiting == Awaiting::Nothing && !self.ping_owed
     }
 
     /// Takes bytes from the server; returns the bytes to answer with (acknowledgements).
@@ -417,11 +420,7 @@ impl Client {
 
     fn done(&mut self, id: u16) {
         if self.awaiting == Awaiting::Ack(id) {
-            self.awaiting = if self.then_ping {
-                Awaiting::PingResp
-            } else {
-                Awaiting::Nothing
-            };
+            self.awaiting = Awaiting::Nothing;
         }
     }
 
@@ -513,10 +512,7 @@ impl Client {
                 None
             }
             Packet::PingResp => {
-                self.then_ping = false;
-                if self.awaiting == Awaiting::PingResp {
-                    self.awaiting = Awaiting::Nothing;
-                }
+                self.ping_owed = false;
                 None
             }
             other => {

@@ -6,7 +6,7 @@ use futures_util::future::select_all;
 use futures_util::FutureExt;
 use tokio::time::Instant;
 
-use super::client::{Awaiting, Client, Names};
+use super::client::{Client, Names};
 use super::scenario::{Op, CLIENTS};
 use crate::transport::{Connector, Received, Transport};
 
@@ -107,7 +107,7 @@ impl Live {
                 ));
             }
         }
-        self.clients[slot].connected = false;
+        self.clients[slot].connection_closed();
     }
 
     /// Closes the slot's connection as a client that goes away.
@@ -115,7 +115,7 @@ impl Live {
         if let Some(mut t) = self.conns[slot].take() {
             t.close().await;
         }
-        self.clients[slot].connected = false;
+        self.clients[slot].connection_closed();
     }
 
     /// Reads every connection until `done` holds (then for `quiet` more without traffic) or
@@ -135,7 +135,7 @@ impl Live {
                     .clients
                     .iter()
                     .enumerate()
-                    .all(|(i, c)| c.awaiting == Awaiting::Nothing || self.conns[i].is_none());
+                    .all(|(i, c)| c.idle() || self.conns[i].is_none());
             let deadline = if satisfied {
                 until.min(last + quiet)
             } else {
@@ -173,8 +173,7 @@ impl Live {
                 Received::Closed(kind) => {
                     self.notes.push(format!("c{slot}: connection {kind}"));
                     self.conns[slot] = None;
-                    self.clients[slot].connected = false;
-                    self.clients[slot].awaiting = Awaiting::Nothing;
+                    self.clients[slot].connection_closed();
                 }
                 Received::Timeout => {}
             }

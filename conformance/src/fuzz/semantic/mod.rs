@@ -27,7 +27,7 @@ use touchstone_codec::Protocol;
 use crate::fuzz::finding::Cite;
 use crate::redact::Redactor;
 use crate::transport::Connector;
-use client::{Awaiting, Client, Names};
+use client::{Client, Names};
 use judge::{Divergence, Facts, Snapshot, Sub};
 use live::Live;
 use model::Model;
@@ -313,7 +313,7 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
         match op {
             Op::Connect { .. } => ex.transcript.push(format!(
                 "     CONNACK: target {}, model {}",
-                connack_text(t.connack.filter(|_| t.awaiting == Awaiting::Nothing)),
+                connack_text(t.connack.filter(|_| t.idle())),
                 connack_text(m.connack)
             )),
             Op::Subscribe { .. } | Op::Unsubscribe { .. } | Op::Publish { qos: 1.., .. } => {
@@ -324,7 +324,7 @@ pub async fn execute(settings: &Settings, protocol: Protocol, ops: &[Op]) -> Exe
             }
             _ => {}
         }
-        if t.awaiting != Awaiting::Nothing {
+        if !t.idle() {
             ex.observations.push(format!(
                 "no answer from the target within {:.1} s",
                 settings.deadline.as_secs_f64()
@@ -725,6 +725,13 @@ pub struct SemanticSummary {
     pub unusable_reason: Option<String>,
     /// Divergences already known (`--known`), with counts.
     pub known: BTreeMap<String, u64>,
+}
+
+impl SemanticSummary {
+    /// Scenarios per second.
+    pub fn scenarios_per_second(&self) -> f64 {
+        self.scenarios as f64 / self.seconds.max(0.001)
+    }
 }
 
 /// A semantic run.
