@@ -1179,7 +1179,12 @@ impl Runner {
     }
 
     fn session_mut(&mut self, cid: &str) -> &mut SessionModel {
-        self.sessions.entry(cid.to_string()).or_default()
+        // Looked up before inserting: `entry` would allocate the key on every call.
+        if !self.sessions.contains_key(cid) {
+            self.sessions
+                .insert(cid.to_string(), SessionModel::default());
+        }
+        self.sessions.get_mut(cid).expect("inserted above")
     }
 
     fn apply_inputs(

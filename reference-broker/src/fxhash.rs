@@ -63,6 +63,17 @@ impl Hasher for FxHasher {
 /// A `HashMap` keyed by internal ids.
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// A `HashMap` keyed by strings a peer chooses (client ids, topic names, filters, filter
+/// levels): SipHash with a per-process random key, against collision flooding. In fuzzing
+/// builds (`--cfg fuzzing`, as cargo-fuzz sets it) the Fx hash instead: no peer is hostile there,
+/// the iteration order is the same on every run (a crash replays exactly), and it is several
+/// times cheaper (the `broker_core` target's speed).
+#[cfg(not(fuzzing))]
+pub(crate) type PeerKeyMap<K, V> = HashMap<K, V, std::collections::hash_map::RandomState>;
+/// See the other definition: fuzzing builds hash peer-chosen keys with Fx.
+#[cfg(fuzzing)]
+pub(crate) type PeerKeyMap<K, V> = FxHashMap<K, V>;
+
 /// A `HashSet` of internal ids.
 #[cfg_attr(not(feature = "arbitrary"), allow(dead_code))]
 pub(crate) type FxHashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;

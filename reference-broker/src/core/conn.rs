@@ -1,7 +1,7 @@
 //! Per-connection state: input buffer and decoder, the phase of the CONNECT exchange,
 //! keep-alive, the client's limits, topic aliases both ways, and the output buffer.
 
-use std::collections::HashMap;
+use crate::fxhash::PeerKeyMap;
 use std::net::SocketAddr;
 
 use bytes::BytesMut;
@@ -60,7 +60,7 @@ pub(crate) struct Conn {
     /// Inbound topic aliases: alias - 1 -> topic.
     pub in_aliases: Vec<Option<Str>>,
     /// Outbound topic aliases: topic -> alias.
-    pub out_aliases: HashMap<Str, u16>,
+    pub out_aliases: PeerKeyMap<Str, u16>,
     /// The Authentication Method of the CONNECT, for re-authentication.
     pub auth_method: Option<Str>,
     pub reauth: Option<ScramServer>,
@@ -95,7 +95,7 @@ impl Conn {
             client_alias_max: 0,
             request_problem_info: true,
             in_aliases: Vec::new(),
-            out_aliases: HashMap::new(),
+            out_aliases: PeerKeyMap::default(),
             auth_method: None,
             reauth: None,
             fault_problem_info: false,

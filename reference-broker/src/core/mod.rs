@@ -22,7 +22,6 @@ mod timers;
 mod tree;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -31,7 +30,7 @@ use touchstone_codec::{peek_protocol, Disconnect, ErrorKind, Packet, Protocol, R
 
 use crate::auth::Acl;
 use crate::config::Config;
-use crate::fxhash::FxHashMap;
+use crate::fxhash::{FxHashMap, PeerKeyMap};
 use conn::{Conn, Outbox, Phase};
 use session::Session;
 pub use session::SessionId;
@@ -198,7 +197,7 @@ pub struct Broker {
     now: Millis,
     conns: FxHashMap<ConnectionId, Conn>,
     sessions: FxHashMap<SessionId, Session>,
-    client_ids: HashMap<Str, SessionId>,
+    client_ids: PeerKeyMap<Str, SessionId>,
     next_session: u64,
     /// Sessions ended so far (with `next_session`: the set of sessions changes only when one of
     /// the two does).
@@ -229,7 +228,7 @@ impl Broker {
             now: 0,
             conns: FxHashMap::default(),
             sessions: FxHashMap::default(),
-            client_ids: HashMap::new(),
+            client_ids: PeerKeyMap::default(),
             next_session: 1,
             sessions_ended: 0,
             tree: tree::SubscriptionTree::default(),

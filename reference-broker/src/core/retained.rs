@@ -1,7 +1,7 @@
 //! The retained message store: the last retained message of each topic, with its Message
 //! Expiry Interval.
 
-use std::collections::HashMap;
+use crate::fxhash::PeerKeyMap;
 use std::sync::Arc;
 
 use touchstone_codec::topic::{has_wildcards, topic_matches};
@@ -14,7 +14,7 @@ use super::Millis;
 /// session (3.1.1 [MQTT-3.1.2-7]).
 #[derive(Debug, Default)]
 pub(crate) struct RetainedStore {
-    by_topic: HashMap<Str, Arc<Message>>,
+    by_topic: PeerKeyMap<Str, Arc<Message>>,
 }
 
 impl RetainedStore {

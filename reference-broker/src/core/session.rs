@@ -1,13 +1,13 @@
 //! Session state (3.1.1 section 4.1, 5.0 section 4.1): subscriptions, QoS 1 and 2 messages in
 //! flight both ways, the queue of messages waiting to be sent, the pending Will and expiry.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use touchstone_codec::{Protocol, Str, SubscriptionOptions, Will};
 
 use super::message::Delivery;
 use super::{ConnectionId, Millis};
-use crate::fxhash::FxHashMap;
+use crate::fxhash::{FxHashMap, PeerKeyMap};
 
 /// A session's internal id (never reused, unlike client identifiers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,7 +59,7 @@ pub(crate) struct Session {
     pub expiry: u32,
     /// Bumped whenever a scheduled expiry stops applying.
     pub expiry_gen: u64,
-    pub subscriptions: HashMap<Str, SessionSub>,
+    pub subscriptions: PeerKeyMap<Str, SessionSub>,
     /// Outgoing QoS 1 and 2 messages by packet id.
     pub inflight: FxHashMap<u16, Inflight>,
     pub next_seq: u64,
@@ -82,7 +82,7 @@ impl Session {
             protocol,
             expiry: 0,
             expiry_gen: 0,
-            subscriptions: HashMap::new(),
+            subscriptions: PeerKeyMap::default(),
             inflight: FxHashMap::default(),
             next_seq: 0,
             next_pid: 1,

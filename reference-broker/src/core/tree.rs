@@ -1,7 +1,7 @@
 //! The subscription index: a trie of topic levels with `+` and `#` branches, holding ordinary
 //! subscriptions and shared-subscription groups.
 
-use std::collections::HashMap;
+use crate::fxhash::PeerKeyMap;
 
 use touchstone_codec::{Str, SubscriptionOptions};
 
@@ -117,7 +117,7 @@ impl Subscribers {
 
 #[derive(Debug, Default)]
 struct Node {
-    children: HashMap<Box<str>, Node>,
+    children: PeerKeyMap<Box<str>, Node>,
     plus: Option<Box<Node>>,
     /// Subscriptions whose filter ends here.
     exact: Subscribers,

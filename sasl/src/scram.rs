@@ -1,5 +1,6 @@
 //! SCRAM-SHA-256 (RFC 5802, RFC 7677) as an MQTT 5.0 enhanced authentication method: the
-//! server side the broker uses, and a client side for tests and tools.
+//! server side a broker uses, the client side for tests and tools, and the keys a password
+//! file may hold instead of the password.
 //!
 //! In MQTT the SCRAM messages travel as Authentication Data: client-first in CONNECT,
 //! server-first in AUTH 0x18, client-final in AUTH 0x18, server-final in CONNACK (or, for
@@ -7,13 +8,74 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-
-use super::passwords::{constant_time_eq, hmac};
-use super::{Passwords, ScramKeys};
 
 /// The Authentication Method name.
 pub const METHOD: &str = "SCRAM-SHA-256";
+
+/// The SCRAM-SHA-256 keys of one user (RFC 5802 section 3).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ScramKeys {
+    /// PBKDF2 iteration count.
+    pub iterations: u32,
+    /// Salt.
+    pub salt: Vec<u8>,
+    /// `H(HMAC(SaltedPassword, "Client Key"))`.
+    pub stored_key: [u8; 32],
+    /// `HMAC(SaltedPassword, "Server Key")`.
+    pub server_key: [u8; 32],
+}
+
+impl std::fmt::Debug for ScramKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScramKeys")
+            .field("iterations", &self.iterations)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The iteration count RFC 7677 recommends as a minimum, for keys derived without a stored
+/// count.
+pub const DEFAULT_ITERATIONS: u32 = 4096;
+
+impl ScramKeys {
+    /// Derives the keys of `password` with `salt` and `iterations`.
+    pub fn derive(password: &[u8], salt: &[u8], iterations: u32) -> ScramKeys {
+        let mut salted = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations.max(1), &mut salted);
+        let client_key = hmac(&salted, b"Client Key");
+        let stored_key: [u8; 32] = Sha256::digest(client_key).into();
+        let server_key = hmac(&salted, b"Server Key");
+        ScramKeys {
+            iterations,
+            salt: salt.to_vec(),
+            stored_key,
+            server_key,
+        }
+    }
+
+    /// True if `password` derives these keys.
+    pub fn verify(&self, password: &[u8]) -> bool {
+        let keys = ScramKeys::derive(password, &self.salt, self.iterations);
+        constant_time_eq(&keys.stored_key, &self.stored_key)
+    }
+}
+
+/// HMAC-SHA-256.
+pub fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // A key of any length is valid for HMAC.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// Compares in time that depends on the lengths only.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
 
 /// Why a SCRAM exchange failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,11 +128,12 @@ fn saslname(s: &str) -> Result<String, ScramError> {
 }
 
 impl ScramServer {
-    /// Reads the client-first message and answers with the server-first message. `nonce` is
-    /// the server's part of the nonce (printable, no `,`).
+    /// Reads the client-first message and answers with the server-first message. `keys_of`
+    /// gives the keys of a user name (`None`: unknown user); `nonce` is the server's part of
+    /// the nonce (printable, no `,`).
     pub fn start(
         client_first: &[u8],
-        passwords: &Passwords,
+        keys_of: impl FnOnce(&str) -> Option<ScramKeys>,
         nonce: &str,
     ) -> Result<(ScramServer, Vec<u8>), ScramError> {
         let text = std::str::from_utf8(client_first)
@@ -90,7 +153,7 @@ impl ScramServer {
         if client_nonce.is_empty() {
             return Err(ScramError::Malformed("empty client nonce"));
         }
-        let keys = passwords.scram_keys(&user).ok_or(ScramError::Failed)?;
+        let keys = keys_of(&user).ok_or(ScramError::Failed)?;
         let full_nonce = format!("{client_nonce}{nonce}");
         let server_first = format!(
             "r={full_nonce},s={},i={}",
@@ -225,13 +288,26 @@ impl ScramClient {
 mod tests {
     use super::*;
 
+    fn keys(
+        user: &str,
+        password: &str,
+        salt: &[u8],
+        iterations: u32,
+    ) -> impl Fn(&str) -> Option<ScramKeys> {
+        let user = user.to_string();
+        let keys = ScramKeys::derive(password.as_bytes(), salt, iterations);
+        move |u| (u == user).then(|| keys.clone())
+    }
+
     #[test]
-    fn full_exchange() {
-        let line = Passwords::hash_line("u,s=er", "pencil", b"salt", 64);
-        let passwords = Passwords::parse(&line).unwrap();
+    fn full_exchange_with_an_escaped_user_name() {
         let mut client = ScramClient::new("u,s=er", "pencil", "cnonce");
-        let (server, first) =
-            ScramServer::start(&client.client_first(), &passwords, "snonce").unwrap();
+        let (server, first) = ScramServer::start(
+            &client.client_first(),
+            keys("u,s=er", "pencil", b"salt", 64),
+            "snonce",
+        )
+        .unwrap();
         let last = client.client_final(&first).unwrap();
         let (user, server_final) = server.finish(&last).unwrap();
         assert_eq!(user, "u,s=er");
@@ -239,16 +315,28 @@ mod tests {
     }
 
     #[test]
-    fn wrong_password_and_garbage_fail() {
-        let passwords = Passwords::parse(&Passwords::hash_line("u", "pw", b"s", 16)).unwrap();
+    fn wrong_password_unknown_user_and_garbage_fail() {
         let mut client = ScramClient::new("u", "wrong", "c");
-        let (server, first) = ScramServer::start(&client.client_first(), &passwords, "s").unwrap();
+        let (server, first) =
+            ScramServer::start(&client.client_first(), keys("u", "pw", b"s", 16), "s").unwrap();
         let last = client.client_final(&first).unwrap();
         assert_eq!(server.finish(&last).unwrap_err(), ScramError::Failed);
-        assert!(ScramServer::start(b"p=x,,n=u,r=c", &passwords, "s").is_err());
-        assert!(ScramServer::start(b"n,,n=nobody,r=c", &passwords, "s").is_err());
-        assert!(ScramServer::start(b"\xff", &passwords, "s").is_err());
-        let (server, _) = ScramServer::start(b"n,,n=u,r=c", &passwords, "s").unwrap();
+        assert!(ScramServer::start(b"p=x,,n=u,r=c", keys("u", "pw", b"s", 16), "s").is_err());
+        assert_eq!(
+            ScramServer::start(b"n,,n=nobody,r=c", keys("u", "pw", b"s", 16), "s").unwrap_err(),
+            ScramError::Failed
+        );
+        assert!(ScramServer::start(b"\xff", keys("u", "pw", b"s", 16), "s").is_err());
+        let (server, _) =
+            ScramServer::start(b"n,,n=u,r=c", keys("u", "pw", b"s", 16), "s").unwrap();
         assert!(server.finish(b"garbage").is_err());
+    }
+
+    #[test]
+    fn keys_verify_their_password_only() {
+        let k = ScramKeys::derive(b"pencil", b"salt", 32);
+        assert!(k.verify(b"pencil"));
+        assert!(!k.verify(b"pencil2"));
+        assert!(!format!("{k:?}").contains("stored"));
     }
 }
