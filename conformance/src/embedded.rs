@@ -14,7 +14,7 @@ pub const USER: &str = "touchstone";
 /// Its password.
 pub const PASSWORD: &str = "touchstone-embedded";
 /// The enhanced authentication method the authentication broker accepts for [`USER`].
-pub const SCRAM_METHOD: &str = touchstone_broker::auth::scram::METHOD;
+pub const SCRAM_METHOD: &str = touchstone_sasl::scram::METHOD;
 
 /// The running embedded brokers.
 pub struct Embedded {

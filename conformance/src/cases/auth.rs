@@ -4,7 +4,7 @@
 //! the authentication listener; they need the profile to say the target does it
 //! (`auth_method = "SCRAM-SHA-256"`), as the embedded reference broker does.
 
-use touchstone_broker::auth::scram::ScramClient;
+use touchstone_sasl::scram::ScramClient;
 use touchstone_codec::Auth;
 
 use super::prelude::*;

@@ -254,7 +254,7 @@ async fn auth_fits(t: &mut Test) -> Verdict {
         .clone()
         .unwrap_or_default();
     let scram =
-        touchstone_broker::auth::scram::ScramClient::new(&user, "whatever", "tsnonce1212121212");
+        touchstone_sasl::scram::ScramClient::new(&user, "whatever", "tsnonce1212121212");
     let first = Bytes::from(scram.client_first());
     let mut c = t
         .client("c")

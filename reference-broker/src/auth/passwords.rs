@@ -8,70 +8,8 @@ use std::collections::HashMap;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-
-/// The SCRAM-SHA-256 keys of one user (RFC 5802 section 3).
-#[derive(Clone, PartialEq, Eq)]
-pub struct ScramKeys {
-    /// PBKDF2 iteration count.
-    pub iterations: u32,
-    /// Salt.
-    pub salt: Vec<u8>,
-    /// `H(HMAC(SaltedPassword, "Client Key"))`.
-    pub stored_key: [u8; 32],
-    /// `HMAC(SaltedPassword, "Server Key")`.
-    pub server_key: [u8; 32],
-}
-
-impl std::fmt::Debug for ScramKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScramKeys")
-            .field("iterations", &self.iterations)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Iterations used for plain-text entries and by [`Passwords::hash_line`] by default (the
-/// minimum RFC 7677 recommends).
-pub const DEFAULT_ITERATIONS: u32 = 4096;
-
-impl ScramKeys {
-    /// Derives the keys of `password` with `salt` and `iterations`.
-    pub fn derive(password: &[u8], salt: &[u8], iterations: u32) -> ScramKeys {
-        let mut salted = [0u8; 32];
-        pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations.max(1), &mut salted);
-        let client_key = hmac(&salted, b"Client Key");
-        let stored_key: [u8; 32] = Sha256::digest(client_key).into();
-        let server_key = hmac(&salted, b"Server Key");
-        ScramKeys {
-            iterations,
-            salt: salt.to_vec(),
-            stored_key,
-            server_key,
-        }
-    }
-
-    /// True if `password` derives these keys.
-    pub fn verify(&self, password: &[u8]) -> bool {
-        let keys = ScramKeys::derive(password, &self.salt, self.iterations);
-        constant_time_eq(&keys.stored_key, &self.stored_key)
-    }
-}
-
-/// HMAC-SHA-256.
-pub(crate) fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    // A key of any length is valid for HMAC.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
-        return [0; 32];
-    };
-    mac.update(data);
-    mac.finalize().into_bytes().into()
-}
-
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+use touchstone_sasl::scram::{constant_time_eq, ScramKeys, DEFAULT_ITERATIONS};
 
 #[derive(Clone, PartialEq, Eq)]
 enum Credential {

@@ -95,7 +95,7 @@ impl Broker {
                 .authentication_data
                 .clone()
                 .unwrap_or_default();
-            let started = ScramServer::start(&data, passwords, &nonce);
+            let started = ScramServer::start(&data, |user| passwords.scram_keys(user), &nonce);
             return match started {
                 Ok((scram, reply)) => {
                     let Some(conn) = self.conns.get_mut(&id) else {
@@ -217,7 +217,7 @@ impl Broker {
                 let Some(passwords) = &self.config.passwords else {
                     return self.protocol_error(id, ReasonCode::NOT_AUTHORIZED, "no user database");
                 };
-                match ScramServer::start(&data, passwords, &nonce) {
+                match ScramServer::start(&data, |user| passwords.scram_keys(user), &nonce) {
                     Ok((scram, first)) => {
                         conn.reauth = Some(scram);
                         reply.reason_code = ReasonCode::CONTINUE_AUTHENTICATION;
