@@ -46,6 +46,7 @@ mod fast;
 pub mod hex;
 mod packet;
 pub mod properties;
+mod property_scan;
 mod protocol;
 mod qos;
 pub mod raw;

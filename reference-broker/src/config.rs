@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use touchstone_codec::QoS;
 
+pub use crate::auth::AclRule;
 use crate::auth::Passwords;
 use crate::faults::Faults;
 
@@ -100,23 +101,6 @@ impl Default for Config {
             faults: Faults::default(),
         }
     }
-}
-
-/// One topic access rule: what the clients it applies to may publish and subscribe to.
-///
-/// A client is allowed an action if any rule that applies to it allows it. In the filters,
-/// `%u` stands for the client's user name and `%c` for its client identifier.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AclRule {
-    /// The user name the rule applies to; `*` for every client, `""` for clients without a
-    /// user name.
-    pub user: String,
-    /// Topic filters the client may publish to (a topic is allowed if a filter matches it).
-    pub publish: Vec<String>,
-    /// Topic filters the client may subscribe to (a filter is allowed if one of these covers
-    /// every topic it could match).
-    pub subscribe: Vec<String>,
 }
 
 /// An invalid configuration.

@@ -134,7 +134,9 @@ impl ReadProperties for SectionSpan {
         let at = r.pos();
         // The usual properties are checked in one pass without building anything; the general
         // decoder checks (and explains) the rest.
-        if let Some((end, alias)) = crate::fast::scan_publish_properties(r.packet(), at, &mut ()) {
+        if let Some((end, alias)) =
+            crate::property_scan::scan_publish_properties(r.packet(), at, &mut ())
+        {
             r.advance_to(end);
             return Ok((SectionSpan((at, end)), alias));
         }

@@ -1,9 +1,25 @@
 //! Topic access rules: which topics a client may publish to and which filters it may
 //! subscribe to.
 
+use serde::Deserialize;
 use touchstone_codec::topic::{split_shared, topic_matches};
 
-use crate::config::AclRule;
+/// One topic access rule: what the clients it applies to may publish and subscribe to.
+///
+/// A client is allowed an action if any rule that applies to it allows it. In the filters,
+/// `%u` stands for the client's user name and `%c` for its client identifier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AclRule {
+    /// The user name the rule applies to; `*` for every client, `""` for clients without a
+    /// user name.
+    pub user: String,
+    /// Topic filters the client may publish to (a topic is allowed if a filter matches it).
+    pub publish: Vec<String>,
+    /// Topic filters the client may subscribe to (a filter is allowed if one of these covers
+    /// every topic it could match).
+    pub subscribe: Vec<String>,
+}
 
 /// The compiled access rules of a broker.
 #[derive(Debug, Clone, Default)]

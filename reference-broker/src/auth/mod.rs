@@ -7,6 +7,6 @@ mod acl;
 mod passwords;
 pub use touchstone_sasl::scram;
 
-pub use acl::{filter_covers, Acl};
+pub use acl::{filter_covers, Acl, AclRule};
 pub use passwords::{PasswordError, Passwords};
 pub use touchstone_sasl::scram::ScramKeys;

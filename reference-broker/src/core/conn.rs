@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use bytes::BytesMut;
 use touchstone_codec::{Connect, Decoder, Packet, Protocol, Str, Will};
 
-use super::session::SessionId;
+use super::SessionId;
 use super::{Action, ConnectionId, Millis};
 use crate::auth::scram::ScramServer;
 

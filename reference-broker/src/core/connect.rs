@@ -11,8 +11,9 @@ use touchstone_codec::{
 
 use super::conn::{PendingAuth, Phase};
 use super::message::Message;
-use super::session::{PendingWill, Session, SessionId};
+use super::session::{PendingWill, Session};
 use super::timers::Timer;
+use super::SessionId;
 use super::{Broker, CloseReason, ConnectionId, Ending};
 use crate::auth::scram::{self, ScramServer};
 

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use touchstone_codec::properties::{Props, PublishProperties};
 use touchstone_codec::{QoS, Str};
 
-use super::session::SessionId;
 use super::Millis;
+use super::SessionId;
 
 /// A message the broker owns: what the publisher sent, minus the Topic Alias and Subscription
 /// Identifiers, which belong to one connection and one subscription.

@@ -33,7 +33,6 @@ use crate::config::Config;
 use crate::fxhash::{FxHashMap, PeerKeyMap};
 use conn::{Conn, Outbox, Phase};
 use session::Session;
-pub use session::SessionId;
 use timers::{Timer, Timers};
 
 /// Milliseconds on the caller's monotonic clock.
@@ -42,6 +41,10 @@ pub type Millis = u64;
 /// A connection, as named by the shell. Ids must not be reused while the core knows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnectionId(pub u64);
+
+/// A session's internal id (never reused, unlike client identifiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub u64);
 
 /// An input to the core.
 #[derive(Debug, Clone, Copy)]

@@ -12,7 +12,8 @@ use touchstone_codec::{
 
 use super::conn::{Conn, Outbox};
 use super::message::{Delivery, Message};
-use super::session::{Inflight, OutState, SessionId};
+use super::session::{Inflight, OutState};
+use super::SessionId;
 use super::{Broker, ConnectionId, Millis};
 use crate::faults::Faults;
 

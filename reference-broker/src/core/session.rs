@@ -9,10 +9,6 @@ use super::message::Delivery;
 use super::{ConnectionId, Millis};
 use crate::fxhash::{FxHashMap, PeerKeyMap};
 
-/// A session's internal id (never reused, unlike client identifiers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(pub u64);
-
 /// A subscription as the session holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SessionSub {

@@ -4,7 +4,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::session::SessionId;
+use super::SessionId;
 use super::{ConnectionId, Millis};
 
 /// What a deadline is for.

@@ -5,7 +5,7 @@ use crate::fxhash::PeerKeyMap;
 
 use touchstone_codec::{Str, SubscriptionOptions};
 
-use super::session::SessionId;
+use super::SessionId;
 
 /// One subscription as the index holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
