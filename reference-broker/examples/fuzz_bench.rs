@@ -2,7 +2,7 @@
 //! over a corpus (default: the committed seeds), for profiling:
 //!
 //! ```sh
-//! cargo run --release -p touchstone-broker --no-default-features --features arbitrary \
+//! cargo run --release -p touchstone-broker --no-default-features --features fuzzing \
 //!     --example fuzz_bench -- [SECONDS] [DIR...]
 //! ```
 //!

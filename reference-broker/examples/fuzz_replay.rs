@@ -1,7 +1,7 @@
 //! Replays `broker_core` fuzz inputs against the reference broker, outside libFuzzer:
 //!
 //! ```sh
-//! TOUCHSTONE_FUZZ_TRACE=1 cargo run -p touchstone-broker --features arbitrary \
+//! TOUCHSTONE_FUZZ_TRACE=1 cargo run -p touchstone-broker --features fuzzing \
 //!     --example fuzz_replay -- fuzz/artifacts/broker_core/crash-...
 //! ```
 //!

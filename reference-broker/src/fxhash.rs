@@ -75,5 +75,5 @@ pub(crate) type PeerKeyMap<K, V> = HashMap<K, V, std::collections::hash_map::Ran
 pub(crate) type PeerKeyMap<K, V> = FxHashMap<K, V>;
 
 /// A `HashSet` of internal ids.
-#[cfg_attr(not(feature = "arbitrary"), allow(dead_code))]
+#[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
 pub(crate) type FxHashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;

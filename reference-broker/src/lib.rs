@@ -33,6 +33,7 @@ pub mod auth;
 mod config;
 pub mod core;
 mod faults;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod fxhash;
 #[cfg(feature = "server")]

@@ -17,6 +17,7 @@ mod publish;
 mod retained;
 mod session;
 mod subscribe;
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 mod timers;
 mod tree;

@@ -1,7 +1,7 @@
 //! The model accepts the reference broker and catches each broken rule it covers.
 
 use super::*;
-use crate::Faults;
+use crate::{Config, Faults};
 
 fn connect(client: u8, v5: bool, clean: bool) -> Step {
     Step::Connect {
@@ -312,7 +312,7 @@ fn an_offline_qos1_subscriber_gets_its_message_when_it_comes_back() {
 fn a_message_dropped_by_a_full_queue_is_no_obligation() {
     // The seed itself (parsed as the fuzz target parses it: needs the `arbitrary` feature; the
     // fuzz runs replay it too, as a seed).
-    #[cfg(feature = "arbitrary")]
+    #[cfg(feature = "fuzzing")]
     {
         let seed =
             include_bytes!("../../../fuzz/seeds/broker_core/qos-loss-drop-counted-2026-12-07");
