@@ -300,3 +300,32 @@ async fn a_broker_sending_topic_alias_zero_fails() {
     drop(proxy);
     server.shutdown().await;
 }
+
+/// 5.0 [MQTT-3.2.2-15] binds the test client too: against a server whose Maximum Packet Size
+/// (256) is below the 300-byte message the case would send, it sends the largest PUBLISH the
+/// server accepts, passes on a correct broker and still fails one that ignores the client's
+/// Maximum Packet Size; a server maximum that leaves no room above the client's 128 bytes is a
+/// skip with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_maximum_packet_size_case_fits_the_servers_maximum_mqtt_3_2_2_15() {
+    let small = |c: &mut ServerConfig| c.broker.maximum_packet_size = Some(256);
+    let results = run(small, &[CLIENT_MAX_PACKET]).await;
+    assert_eq!(outcome(&results, CLIENT_MAX_PACKET), Outcome::Pass, "{}", dump(&results));
+    let results = run(
+        |c| {
+            small(c);
+            c.broker.faults.ignore_client_maximum_packet_size = true;
+        },
+        &[CLIENT_MAX_PACKET],
+    )
+    .await;
+    assert_fails(&results, CLIENT_MAX_PACKET, V5, "MQTT-3.1.2-24");
+    let results = run(|c| c.broker.maximum_packet_size = Some(150), &[CLIENT_MAX_PACKET]).await;
+    let r = results.iter().find(|r| r.id == CLIENT_MAX_PACKET).expect("ran");
+    assert_eq!(r.outcome, Outcome::Skip, "{}", show(r));
+    assert!(show(r).contains("leaves no room"), "{}", show(r));
+}
+
+fn dump(results: &[CaseResult]) -> String {
+    results.iter().map(show).collect::<Vec<_>>().join("\n")
+}
