@@ -1,7 +1,8 @@
 #!/bin/bash -eu
 # ClusterFuzzLite / OSS-Fuzz build: every cargo-fuzz target of fuzz/ into $OUT, each with its
 # seed corpus ($OUT/<target>_seed_corpus.zip, from fuzz/seeds/<target>) and the MQTT dictionary
-# ($OUT/<target>.dict). Runs in ClusterFuzzLite's builder image, and here with the variables it
+# ($OUT/<target>.dict), and its libFuzzer options where it has some ($OUT/<target>.options,
+# from fuzz/options/). Runs in ClusterFuzzLite's builder image, and here with the variables it
 # sets ($SRC, $OUT, $WORK, $SANITIZER): .ci/run builds and checks it that way.
 #
 # Environment: SRC (the folder holding the checkout `touchstone`, or TOUCHSTONE_SRC for the
@@ -41,5 +42,6 @@ for t in $targets; do
     zip_dir "$OUT/${t}_seed_corpus.zip" "fuzz/seeds/$t"
   fi
   cp fuzz/mqtt.dict "$OUT/$t.dict"
+  if [ -f "fuzz/options/$t.options" ]; then cp "fuzz/options/$t.options" "$OUT/$t.options"; fi
 done
 echo "built into $OUT: $(echo $targets | wc -w) targets"

@@ -28,6 +28,9 @@ for t in $targets; do
   cargo fuzz build $(flags_for "$t") "$t" >>"$fuzz_dir/artifacts/campaign-build.log" 2>&1 \
     || { tail -30 "$fuzz_dir/artifacts/campaign-build.log" >&2; exit 2; }
 done
+# shellcheck source=fuzz/options.sh
+. "$fuzz_dir/options.sh"
+
 rows=()
 failed=0
 for t in $targets; do
@@ -38,8 +41,9 @@ for t in $targets; do
   [ "$t" = broker_core ] && limit=(-runs="$execs" -max_total_time=$((minutes * 240)))
   log="$fuzz_dir/artifacts/$t-campaign.log"
   echo "== $t: ${limit[*]}"
+  mapfile -t extra < <(libfuzzer_options "$t")
   # shellcheck disable=SC2046
-  cargo fuzz run $(flags_for "$t") "$t" "$corpus" -- "${limit[@]}" \
+  cargo fuzz run $(flags_for "$t") "$t" "$corpus" -- "${extra[@]}" "${limit[@]}" \
     -dict="$fuzz_dir/mqtt.dict" -rss_limit_mb=1024 -timeout=10 -artifact_prefix="$artifacts/" \
     -print_final_stats=1 >"$log" 2>&1
   rc=$?

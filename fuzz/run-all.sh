@@ -78,6 +78,9 @@ for t in $targets; do # only the targets that run (each build flavour has its ow
     fi
 done
 
+# shellcheck source=fuzz/options.sh
+. "$fuzz_dir/options.sh"
+
 failed=()
 summary=()
 for t in $targets; do
@@ -90,8 +93,10 @@ for t in $targets; do
     fi
     log="$fuzz_dir/artifacts/$t.log"
     echo "== $t: ${seconds}s"
+    mapfile -t extra < <(libfuzzer_options "$t")
+    [ ${#extra[@]} -eq 0 ] || echo "   options: ${extra[*]} (fuzz/options/$t.options)"
     cargo fuzz run "${build_flags[@]}" --target-dir "$target_dir" "$t" "$corpus" "$seeds" -- \
-        -max_total_time="$seconds" \
+        "${extra[@]}" -max_total_time="$seconds" \
         -dict="$fuzz_dir/mqtt.dict" \
         -rss_limit_mb=512 -malloc_limit_mb=64 -timeout=10 \
         -artifact_prefix="$artifacts/" \
