@@ -310,7 +310,12 @@ async fn a_broker_sending_topic_alias_zero_fails() {
 async fn client_maximum_packet_size_case_fits_the_servers_maximum_mqtt_3_2_2_15() {
     let small = |c: &mut ServerConfig| c.broker.maximum_packet_size = Some(256);
     let results = run(small, &[CLIENT_MAX_PACKET]).await;
-    assert_eq!(outcome(&results, CLIENT_MAX_PACKET), Outcome::Pass, "{}", dump(&results));
+    assert_eq!(
+        outcome(&results, CLIENT_MAX_PACKET),
+        Outcome::Pass,
+        "{}",
+        dump(&results)
+    );
     let results = run(
         |c| {
             small(c);
@@ -320,8 +325,15 @@ async fn client_maximum_packet_size_case_fits_the_servers_maximum_mqtt_3_2_2_15(
     )
     .await;
     assert_fails(&results, CLIENT_MAX_PACKET, V5, "MQTT-3.1.2-24");
-    let results = run(|c| c.broker.maximum_packet_size = Some(150), &[CLIENT_MAX_PACKET]).await;
-    let r = results.iter().find(|r| r.id == CLIENT_MAX_PACKET).expect("ran");
+    let results = run(
+        |c| c.broker.maximum_packet_size = Some(150),
+        &[CLIENT_MAX_PACKET],
+    )
+    .await;
+    let r = results
+        .iter()
+        .find(|r| r.id == CLIENT_MAX_PACKET)
+        .expect("ran");
     assert_eq!(r.outcome, Outcome::Skip, "{}", show(r));
     assert!(show(r).contains("leaves no room"), "{}", show(r));
 }

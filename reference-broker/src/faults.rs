@@ -134,6 +134,11 @@ pub struct Faults {
     /// without being counted as dropped (a silent loss: breaks 3.1.1 and 5.0 [MQTT-4.5.0-1]
     /// as far as anyone can tell). For the broker-core fuzzer's model check.
     pub uncounted_queue_drop: bool,
+    /// Every DISCONNECT the broker sends before closing a 5.0 connection over an error carries
+    /// 0x80 Unspecified error instead of the code the text names (falls short of a SHOULD of
+    /// 5.0 section 4.13.1 only; the close, the MUST of [MQTT-4.13.1-1], stays). For proving
+    /// that conformance cases accept it.
+    pub generic_disconnect_code: bool,
 }
 
 impl Faults {

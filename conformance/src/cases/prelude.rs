@@ -118,3 +118,28 @@ pub fn with_login(mut frame: Frame, login: &touchstone_codec::Connect) -> Frame 
     }
     frame
 }
+
+/// The Reason Code of a server's DISCONNECT before it closes the connection over an error,
+/// 5.0 section 4.13.1: the close is what [MQTT-4.13.1-1] makes a MUST; a DISCONNECT before
+/// it SHOULD carry the code the text names for the error (`expected`; any one of them where
+/// the text allows several). Closing without DISCONNECT is allowed, and a DISCONNECT with
+/// another code falls short of that SHOULD only: both are recorded as observations, never
+/// failures. `who` names the client in the record.
+pub fn note_disconnect_code(t: &Test, who: &str, got: Option<ReasonCode>, expected: &[ReasonCode]) {
+    let names = expected
+        .iter()
+        .map(|&c| summary::reason(c))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    match got {
+        None => t.observe(format!("{who}: the server closed the connection without DISCONNECT")),
+        Some(code) if expected.contains(&code) => t.observe(format!(
+            "{who}: DISCONNECT {} before the close",
+            summary::reason(code)
+        )),
+        Some(code) => t.observe(format!(
+            "{who}: SHOULD not followed (5.0 section 4.13.1): DISCONNECT {} before the close, where the text names {names}",
+            summary::reason(code)
+        )),
+    }
+}

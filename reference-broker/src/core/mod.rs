@@ -516,6 +516,12 @@ impl Broker {
             return;
         };
         if conn.is_v5() && conn.connected() {
+            // Fault `generic_disconnect_code`: 0x80 where the text names a code (a SHOULD).
+            let code = if self.config.faults.generic_disconnect_code && code.0 >= 0x80 {
+                ReasonCode::UNSPECIFIED_ERROR
+            } else {
+                code
+            };
             let mut d = Disconnect::new(code);
             d.properties.reason_string = text.map(Str::from);
             conn.send(Packet::Disconnect(d), &mut self.outbox);

@@ -1,0 +1,70 @@
+//! Where the specification makes the close a MUST and the Reason Code of the DISCONNECT before
+//! it a SHOULD (5.0 section 4.13.1), a server that sends another code is not failed: the
+//! reference broker with `generic_disconnect_code` (DISCONNECT 0x80 before every error close)
+//! passes every case that checks such a close, and each records the SHOULD it fell short of.
+//! The same cases still fail a broker that does not close (checked in the faults_* tests).
+
+mod common;
+
+use common::{run_cases, show};
+use touchstone_broker::server::{Server, ServerConfig};
+use touchstone_codec::{Protocol, QoS};
+use touchstone_conformance::outcome::Outcome;
+
+/// Each case that judges a server's close over an error, with the code the text names.
+const CASES: &[(&str, &str)] = &[
+    ("aliases.client-alias-above-maximum", "0x94"),
+    ("aliases.not-carried-over-to-new-connection", "0x82"),
+    ("flow-control.client-exceeds-server-receive-maximum", "0x93"),
+    ("limits.server-maximum-packet-size-enforced", "0x95"),
+    ("limits.publish-above-maximum-qos", "0x9B"),
+    ("limits.retained-publish-refused-without-retain", "0x9A"),
+    ("disconnect.reserved-flags-malformed", "0x81"),
+    ("conn-session.takeover-closes-old-connection", "0x8E"),
+];
+
+/// Runs `ids` against the reference broker with `generic_disconnect_code` and the limits the
+/// capability-driven cases need (`lower_qos`: Maximum QoS 1, which the QoS 2 cases cannot use).
+async fn run(ids: &[&str], lower_qos: bool) -> Vec<touchstone_conformance::outcome::CaseResult> {
+    let mut config = ServerConfig::default();
+    config.broker.faults.generic_disconnect_code = true;
+    config.broker.maximum_packet_size = Some(2048);
+    config.broker.retain_available = false;
+    if lower_qos {
+        config.broker.maximum_qos = QoS::AtLeastOnce;
+    }
+    let server = Server::start(config)
+        .await
+        .expect("start the reference broker");
+    let port = server.tcp_addr().expect("a TCP listener").port();
+    let results = run_cases(port, ids, None).await;
+    server.shutdown().await;
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_disconnect_code_before_the_close_is_a_should_not_a_failure_mqtt_4_13_1_1() {
+    let qos_limited = "limits.publish-above-maximum-qos";
+    let ids: Vec<&str> = CASES
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| *id != qos_limited)
+        .collect();
+    let mut results = run(&ids, false).await;
+    results.extend(run(&[qos_limited], true).await);
+    for (id, named) in CASES {
+        let r = results
+            .iter()
+            .find(|r| r.id == *id && r.protocol == Protocol::V5)
+            .unwrap_or_else(|| panic!("{id} did not run for 5.0"));
+        assert_eq!(r.outcome, Outcome::Pass, "{}", show(r));
+        let noted = r.observations.iter().any(|o| {
+            o.contains("SHOULD not followed") && o.contains("DISCONNECT 0x80") && o.contains(named)
+        });
+        assert!(
+            noted,
+            "{id}: no SHOULD observation naming {named}: {:?}",
+            r.observations
+        );
+    }
+}
