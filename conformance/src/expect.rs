@@ -104,7 +104,8 @@ impl PublishPattern {
         self
     }
 
-    /// The User Properties must be exactly these, in this order (5.0).
+    /// The User Properties must hold these, unaltered and in this order (5.0); others a server
+    /// adds before, between or after them are allowed.
     pub fn user_properties(mut self, pairs: &[(&str, &str)]) -> Self {
         self.user_properties = Some(
             pairs
@@ -211,8 +212,13 @@ impl Pattern for PublishPattern {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-            if &got != want {
-                diffs.push(format!("User Properties are {got:?}, not {want:?}"));
+            // Every expected pair, unaltered and in its order; pairs a server adds around them
+            // are allowed (5.0 [MQTT-3.3.2-17], [MQTT-3.3.2-18] fix no more).
+            let mut rest = got.iter();
+            if !want.iter().all(|w| rest.any(|g| g == w)) {
+                diffs.push(format!(
+                    "User Properties are {got:?}, which do not hold {want:?} unaltered and in that order"
+                ));
             }
         }
         for (what, f) in &self.checks {
@@ -655,7 +661,15 @@ mod tests {
         m.properties.user_properties = UserProperties::from_pairs([("b", "2"), ("a", "1")]);
         assert!(p.check(&Packet::Publish(m.clone())).is_err());
         m.properties.user_properties = UserProperties::from_pairs([("a", "1"), ("b", "2")]);
-        assert_eq!(p.check(&Packet::Publish(m)), Ok(()));
+        assert_eq!(p.check(&Packet::Publish(m.clone())), Ok(()));
+        // A server's own pairs around them are allowed; a missing or altered pair is not.
+        m.properties.user_properties =
+            UserProperties::from_pairs([("s", "0"), ("a", "1"), ("s", "1"), ("b", "2")]);
+        assert_eq!(p.check(&Packet::Publish(m.clone())), Ok(()));
+        m.properties.user_properties = UserProperties::from_pairs([("a", "1"), ("s", "1")]);
+        assert!(p.check(&Packet::Publish(m.clone())).is_err());
+        m.properties.user_properties = UserProperties::from_pairs([("a", "1"), ("b", "3")]);
+        assert!(p.check(&Packet::Publish(m)).is_err());
     }
 
     #[test]

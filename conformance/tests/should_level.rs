@@ -68,3 +68,38 @@ async fn another_disconnect_code_before_the_close_is_a_should_not_a_failure_mqtt
         );
     }
 }
+
+/// 5.0 [MQTT-3.3.2-17] and [MQTT-3.3.2-18] fix the publisher's User Properties (all of them,
+/// unaltered) and their order, not that the server adds none: the reference broker with
+/// `append_user_property` passes the User Property case, which records the addition (the
+/// semantic judge's rule is unit-tested in fuzz::semantic::judge); reversing the order still
+/// fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_user_property_added_after_the_publishers_is_accepted_mqtt_3_3_2_17_mqtt_3_3_2_18()
+{
+    const CASE: &str = "properties.user-properties-forwarded-in-order";
+    let run = |append: bool, reorder: bool| async move {
+        let mut config = ServerConfig::default();
+        config.broker.faults.append_user_property = append;
+        config.broker.faults.reorder_user_properties = reorder;
+        let server = Server::start(config)
+            .await
+            .expect("start the reference broker");
+        let port = server.tcp_addr().expect("a TCP listener").port();
+        let results = run_cases(port, &[CASE], None).await;
+        server.shutdown().await;
+        results
+    };
+    let results = run(true, false).await;
+    let r = results.iter().find(|r| r.id == CASE).expect("ran");
+    assert_eq!(r.outcome, Outcome::Pass, "{}", show(r));
+    assert!(
+        r.observations
+            .iter()
+            .any(|o| o.contains("added 1 User Property of its own")),
+        "{:?}",
+        r.observations
+    );
+    let results = run(true, true).await;
+    common::assert_fails(&results, CASE, Protocol::V5, "MQTT-3.3.2-18");
+}

@@ -49,6 +49,12 @@ pub struct Faults {
     pub drop_user_properties: bool,
     /// User Properties are forwarded in reverse order (breaks 5.0 [MQTT-3.3.2-18]).
     pub reorder_user_properties: bool,
+    /// A forwarded PUBLISH that has properties gets a User Property of the broker's own
+    /// (`touchstone-broker` = `appended`) after the publisher's, which stay unaltered and in
+    /// order (breaks nothing: 5.0 [MQTT-3.3.2-17] and [MQTT-3.3.2-18] fix the publisher's User
+    /// Properties and their order, not that there are no others). For proving that
+    /// conformance cases accept it.
+    pub append_user_property: bool,
     /// The Message Expiry Interval is forwarded as received, not reduced by the time the
     /// message waited (breaks 5.0 [MQTT-3.3.2-6]).
     pub no_message_expiry_decrement: bool,

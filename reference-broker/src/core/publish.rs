@@ -579,6 +579,9 @@ fn write_publish(
             pairs.reverse();
             props.user_properties = UserProperties::from_pairs(pairs);
         }
+        if faults.append_user_property {
+            props.user_properties.push("touchstone-broker", "appended");
+        }
         if !faults.drop_subscription_identifiers {
             // 5.0 [MQTT-3.3.4-3] (fault: none).
             props.subscription_identifiers = d.sub_ids.clone();

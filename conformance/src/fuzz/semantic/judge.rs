@@ -456,7 +456,12 @@ fn judge_slot(
                 ),
             });
         }
-        if v5 && md.properties != td.properties {
+        if v5
+            && md.properties != td.properties
+            && added_user_properties_only(&md.properties, &td.properties)
+        {
+            notes.push("the target added User Properties of its own to a forwarded message".into());
+        } else if v5 && md.properties != td.properties {
             return Some(Divergence {
                 statements: property_statements(&md.properties, &td.properties),
                 message: format!(
@@ -476,6 +481,19 @@ fn judge_slot(
         }
     }
     order(facts, slot, target)
+}
+
+/// True if `got` is `want` with User Properties added: the other properties equal, and
+/// `want`'s User Properties in `got`'s, unaltered and in their order (5.0 [MQTT-3.3.2-17] and
+/// [MQTT-3.3.2-18] fix no more; docs/semantic-fuzzing.md).
+fn added_user_properties_only(want: &[String], got: &[String]) -> bool {
+    let user = |p: &&String| p.starts_with("user ");
+    let others = |v: &[String]| v.iter().filter(|p| !user(p)).cloned().collect::<Vec<_>>();
+    if others(want) != others(got) {
+        return false;
+    }
+    let mut rest = got.iter().filter(user);
+    want.iter().filter(user).all(|w| rest.any(|g| g == w))
 }
 
 /// The 5.0 statements of the forwarded properties that differ.
@@ -548,6 +566,31 @@ fn order(facts: &Facts<'_>, slot: u8, target: &[Delivery]) -> Option<Divergence>
 mod tests {
     use super::*;
     use touchstone_codec::Protocol;
+
+    #[test]
+    fn added_user_properties_are_allowed_mqtt_3_3_2_17_mqtt_3_3_2_18() {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let want = v(&["user k=1", "user a=2", "content-type t"]);
+        assert!(added_user_properties_only(
+            &want,
+            &v(&[
+                "user s=0",
+                "user k=1",
+                "user a=2",
+                "user s=1",
+                "content-type t"
+            ])
+        ));
+        // Reordered, missing, altered, or another property changed: not allowed.
+        for got in [
+            v(&["user a=2", "user k=1", "content-type t"]),
+            v(&["user k=1", "content-type t"]),
+            v(&["user k=1", "user a=3", "content-type t"]),
+            v(&["user k=1", "user a=2", "user s=1"]),
+        ] {
+            assert!(!added_user_properties_only(&want, &got), "{got:?}");
+        }
+    }
 
     fn publish(client: u8, topic: u8, qos: u8) -> Op {
         Op::Publish {
