@@ -1,3 +1,6 @@
+//! Behaviour the specification allows must never fail a case. Here: a DISCONNECT code that
+//! falls short of a SHOULD, User Properties a server adds, a refused subscription.
+//!
 //! Where the specification makes the close a MUST and the Reason Code of the DISCONNECT before
 //! it a SHOULD (5.0 section 4.13.1), a server that sends another code is not failed: the
 //! reference broker with `generic_disconnect_code` (DISCONNECT 0x80 before every error close)
@@ -102,4 +105,34 @@ async fn a_server_user_property_added_after_the_publishers_is_accepted_mqtt_3_3_
     );
     let results = run(true, true).await;
     common::assert_fails(&results, CASE, Protocol::V5, "MQTT-3.3.2-18");
+}
+
+/// A server may refuse any subscription (SUBACK 0x80, section 3.9.3 of both versions): the
+/// U+FEFF case then has nothing to see and skips with the reason, where it used to fail
+/// without citing a statement. The reference broker refuses it through an ACL that allows
+/// subscribing only to topics whose last level is `bom`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_subscription_to_a_topic_with_u_feff_is_a_skip_mqtt_1_5_4_3() {
+    const CASE: &str = "conn-session.bom-in-topic-kept";
+    let mut config = ServerConfig::default();
+    config.broker.acl = vec![touchstone_broker::AclRule {
+        user: "*".into(),
+        publish: vec!["#".into()],
+        subscribe: vec!["touchstone/+/+/+/bom".into()],
+    }];
+    let server = Server::start(config)
+        .await
+        .expect("start the reference broker");
+    let port = server.tcp_addr().expect("a TCP listener").port();
+    let results = run_cases(port, &[CASE], None).await;
+    server.shutdown().await;
+    for r in results.iter().filter(|r| r.id == CASE) {
+        assert_eq!(r.outcome, Outcome::Skip, "{}", show(r));
+        assert!(show(r).contains("refused the subscription"), "{}", show(r));
+    }
+    assert_eq!(
+        results.iter().filter(|r| r.id == CASE).count(),
+        2,
+        "both versions ran"
+    );
 }
