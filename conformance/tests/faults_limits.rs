@@ -341,3 +341,23 @@ async fn client_maximum_packet_size_case_fits_the_servers_maximum_mqtt_3_2_2_15(
 fn dump(results: &[CaseResult]) -> String {
     results.iter().map(show).collect::<Vec<_>>().join("\n")
 }
+
+/// A server that drops the QoS 1 messages beyond the client's Receive Maximum (here: the
+/// reference broker with room for one queued message per session) loses messages it took:
+/// the Receive Maximum case fails citing delivery (5.0 MQTT-4.5.0-1), not flow control.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_dropped_beyond_the_receive_maximum_cite_delivery_mqtt_4_5_0_1() {
+    let results = run(|c| c.broker.max_queued_messages = 1, &[CLIENT_RECEIVE_MAX]).await;
+    assert_fails(&results, CLIENT_RECEIVE_MAX, V5, "MQTT-4.5.0-1");
+    let r = results
+        .iter()
+        .find(|r| r.id == CLIENT_RECEIVE_MAX)
+        .expect("ran");
+    assert!(
+        !r.failure
+            .as_ref()
+            .is_some_and(|f| f.statements.iter().any(|s| s.id == "MQTT-4.9.0-2")),
+        "{}",
+        show(r)
+    );
+}
