@@ -176,3 +176,24 @@ async fn a_broker_refusing_an_allowed_property_fails() {
     let results = run(p.port, &[ALLOWED]).await;
     assert_fails(&results, ALLOWED, V5, "MQTT-3.10.4-4");
 }
+
+/// A broker that closes the connection on a PUBACK with properties is blamed for the PUBACK
+/// (5.0 MQTT-4.3.2-3), not for the PUBREC the next step expects (5.0 MQTT-4.3.3-8), as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_closing_on_puback_properties_is_blamed_for_the_puback_mqtt_4_3_2_3() {
+    let mut config = ServerConfig::default();
+    config.broker.faults.close_on_acknowledgement_properties = true;
+    let b = Server::start(config)
+        .await
+        .expect("start the reference broker");
+    let results = run(port(&b), &[ALLOWED]).await;
+    assert_fails(&results, ALLOWED, V5, "MQTT-4.3.2-3");
+    let r = results.iter().find(|r| r.id == ALLOWED).expect("ran");
+    let f = r.failure.as_ref().expect("a failure");
+    assert!(f.expected.contains("after the PUBACK"), "{}", show(r));
+    assert!(
+        !f.statements.iter().any(|s| s.id == "MQTT-4.3.3-8"),
+        "{}",
+        show(r)
+    );
+}

@@ -145,6 +145,10 @@ pub struct Faults {
     /// 5.0 section 4.13.1 only; the close, the MUST of [MQTT-4.13.1-1], stays). For proving
     /// that conformance cases accept it.
     pub generic_disconnect_code: bool,
+    /// A client's PUBACK with properties (Reason String, User Property; allowed) is taken for a
+    /// protocol error and the connection closed (breaks 5.0 [MQTT-4.3.2-3] as far as the
+    /// client can tell: its acknowledgement is refused).
+    pub close_on_acknowledgement_properties: bool,
 }
 
 impl Faults {

@@ -291,6 +291,19 @@ async fn forbidden(t: &mut Test, kind: Kind, ids: Vec<u8>) -> Verdict {
     Ok(())
 }
 
+/// Checks with PINGREQ that the connection is still open after `after`, a packet with allowed
+/// properties that the server does not answer; a failure names that packet and cites `id`
+/// (5.0), besides PINGRESP's own statement.
+async fn still_open(c: &mut crate::client::Client, after: &str, id: &'static str) -> Verdict {
+    c.ping().await.map_err(|e| match e {
+        CaseError::Fail(mut f) => {
+            f.expected = format!("{} (the connection still open after {after})", f.expected);
+            CaseError::Fail(f).because(&[v5(id)])
+        }
+        other => other,
+    })
+}
+
 /// Every packet a client sends, with every property allowed in it, is accepted.
 const ALLOWED: Case = Case {
     id: "property-rules.allowed-accepted",
@@ -300,6 +313,9 @@ const ALLOWED: Case = Case {
         v5("MQTT-3.1.4-5"),
         v5("MQTT-4.3.2-4"),
         v5("MQTT-4.3.3-8"),
+        v5("MQTT-4.3.2-3"),
+        v5("MQTT-4.3.3-4"),
+        v5("MQTT-4.3.3-5"),
         v5("MQTT-3.8.4-1"),
         v5("MQTT-3.10.4-4"),
         v5("MQTT-3.14.4-3"),
@@ -405,6 +421,9 @@ async fn allowed(t: &mut Test) -> Verdict {
         &allowed_props(t, Kind::PubAck),
     );
     c.send_raw(ack.to_bytes()).await?;
+    // A PUBACK answers nothing: a server that refused it closed the connection, and that must
+    // be blamed on the PUBACK, not on the next packet's answer.
+    still_open(&mut c, "the PUBACK with Reason String and User Property", "MQTT-4.3.2-3").await?;
 
     // PUBLISH QoS 2: PUBREC; PUBREL with properties: PUBCOMP.
     let publish2 = with_length(Frame::new(0x34).string(&topic).u16(12), &pub_props).bytes(b"p2");
@@ -431,12 +450,15 @@ async fn allowed(t: &mut Test) -> Verdict {
         &allowed_props(t, Kind::PubRec),
     );
     c.send_raw(rec.to_bytes()).await?;
-    c.expect(pubrel(id)).await?;
+    c.expect(pubrel(id))
+        .because(&[v5("MQTT-4.3.3-4")])
+        .await?;
     let comp = with_length(
         Frame::new(0x70).u16(id.get()).u8(0),
         &allowed_props(t, Kind::PubComp),
     );
     c.send_raw(comp.to_bytes()).await?;
+    still_open(&mut c, "the PUBCOMP with Reason String and User Property", "MQTT-4.3.3-5").await?;
 
     // UNSUBSCRIBE with a User Property.
     let unsub = with_length(

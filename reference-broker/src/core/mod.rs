@@ -681,6 +681,14 @@ impl Broker {
     fn on_connected_packet(&mut self, id: ConnectionId, packet: Packet) {
         match packet {
             Packet::Publish(p) => self.on_publish(id, p),
+            // Fault `close_on_acknowledgement_properties`: an acknowledgement with properties
+            // (allowed, 5.0 section 3.4.2.2) is taken for a protocol error.
+            Packet::PubAck(a)
+                if self.config.faults.close_on_acknowledgement_properties
+                    && a.properties != Default::default() =>
+            {
+                self.protocol_error(id, ReasonCode::PROTOCOL_ERROR, "fault: PUBACK properties")
+            }
             Packet::PubAck(a) => self.on_puback(id, a.packet_id.get()),
             Packet::PubRec(r) => self.on_pubrec(id, r.packet_id.get(), r.reason_code),
             Packet::PubRel(r) => self.on_pubrel(id, r.packet_id.get()),
