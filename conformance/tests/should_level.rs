@@ -136,3 +136,51 @@ async fn a_refused_subscription_to_a_topic_with_u_feff_is_a_skip_mqtt_1_5_4_3() 
         "both versions ran"
     );
 }
+
+/// A server may refuse any subscription (SUBACK failure codes, section 3.9.3 of both versions;
+/// an operator's ACL does it). Against the reference broker refusing every subscription, no
+/// case of the catalogue fails or errs: those that need a subscription skip with the reason.
+/// (Before, 96 runs failed there, with the uncited "every subscription of the SUBSCRIBE
+/// granted".)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_refusing_every_subscription_fails_no_case() {
+    let mut config = ServerConfig::default();
+    config.broker.acl = vec![touchstone_broker::AclRule {
+        user: "*".into(),
+        publish: vec!["#".into()],
+        subscribe: vec![],
+    }];
+    let server = Server::start(config)
+        .await
+        .expect("start the reference broker");
+    let port = server.tcp_addr().expect("a TCP listener").port();
+    let ids: Vec<&str> = touchstone_conformance::cases::catalogue()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let results = run_cases(port, &ids, None).await;
+    server.shutdown().await;
+    let bad: Vec<String> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Error))
+        .map(show)
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{} runs failed:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+    let skipped = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Skip)
+        .count();
+    assert!(
+        skipped > 100,
+        "only {skipped} skips: were subscriptions refused?"
+    );
+    assert!(results
+        .iter()
+        .filter_map(|r| r.message.as_deref())
+        .any(|m| m.contains("refused the subscription")));
+}
