@@ -687,6 +687,20 @@ pub async fn shrink(
     }
 }
 
+/// True if `ops` diverge again with the statements of `d`, in one of two more runs.
+async fn reproduces(settings: &Settings, protocol: Protocol, ops: &[Op], d: &Divergence) -> bool {
+    for _ in 0..2 {
+        let again = execute(settings, protocol, ops).await;
+        if again
+            .divergence
+            .is_some_and(|x| x.statements == d.statements)
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// A found divergence, for the summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct SemanticFound {
@@ -831,6 +845,16 @@ pub async fn run(
                 s.findings[k].scenario = s.findings[k].scenario.min(n);
             } else if cfg.known.contains(&key) {
                 *s.known.entry(key.join(", ")).or_insert(0) += 1;
+            } else if !reproduces(&cfg.settings, protocol, &ops, d).await {
+                // Seen once and not when the same operations ran again: a delivery that was
+                // only late on a loaded machine looks like a lost one, and a verdict must not
+                // follow the load. Recorded, not reported as a finding.
+                *s.observations
+                    .entry(format!(
+                        "a divergence that did not reproduce when its scenario ran again (not a verdict): {}",
+                        key.join(", ")
+                    ))
+                    .or_insert(0) += 1;
             } else {
                 let t0 = Instant::now();
                 let (shrunk, _) =
