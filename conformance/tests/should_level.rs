@@ -26,6 +26,20 @@ const CASES: &[(&str, &str)] = &[
     ("conn-session.takeover-closes-old-connection", "0x8E"),
 ];
 
+/// Runs `ids` against a reference broker started with `config`.
+async fn run_on(
+    config: ServerConfig,
+    ids: &[&str],
+) -> Vec<touchstone_conformance::outcome::CaseResult> {
+    let server = Server::start(config)
+        .await
+        .expect("start the reference broker");
+    let port = server.tcp_addr().expect("a TCP listener").port();
+    let results = run_cases(port, ids, None).await;
+    server.shutdown().await;
+    results
+}
+
 /// Runs `ids` against the reference broker with `generic_disconnect_code` and the limits the
 /// capability-driven cases need (`lower_qos`: Maximum QoS 1, which the QoS 2 cases cannot use).
 async fn run(ids: &[&str], lower_qos: bool) -> Vec<touchstone_conformance::outcome::CaseResult> {
@@ -36,12 +50,7 @@ async fn run(ids: &[&str], lower_qos: bool) -> Vec<touchstone_conformance::outco
     if lower_qos {
         config.broker.maximum_qos = QoS::AtLeastOnce;
     }
-    let server = Server::start(config)
-        .await
-        .expect("start the reference broker");
-    let port = server.tcp_addr().expect("a TCP listener").port();
-    let results = run_cases(port, ids, None).await;
-    server.shutdown().await;
+    let results = run_on(config, ids).await;
     results
 }
 
@@ -85,13 +94,7 @@ async fn a_server_user_property_added_after_the_publishers_is_accepted_mqtt_3_3_
         let mut config = ServerConfig::default();
         config.broker.faults.append_user_property = append;
         config.broker.faults.reorder_user_properties = reorder;
-        let server = Server::start(config)
-            .await
-            .expect("start the reference broker");
-        let port = server.tcp_addr().expect("a TCP listener").port();
-        let results = run_cases(port, &[CASE], None).await;
-        server.shutdown().await;
-        results
+        run_on(config, &[CASE]).await
     };
     let results = run(true, false).await;
     let r = results.iter().find(|r| r.id == CASE).expect("ran");
@@ -120,12 +123,7 @@ async fn a_refused_subscription_to_a_topic_with_u_feff_is_a_skip_mqtt_1_5_4_3() 
         publish: vec!["#".into()],
         subscribe: vec!["touchstone/+/+/+/bom".into()],
     }];
-    let server = Server::start(config)
-        .await
-        .expect("start the reference broker");
-    let port = server.tcp_addr().expect("a TCP listener").port();
-    let results = run_cases(port, &[CASE], None).await;
-    server.shutdown().await;
+    let results = run_on(config, &[CASE]).await;
     for r in results.iter().filter(|r| r.id == CASE) {
         assert_eq!(r.outcome, Outcome::Skip, "{}", show(r));
         assert!(show(r).contains("refused the subscription"), "{}", show(r));
@@ -150,16 +148,11 @@ async fn a_server_refusing_every_subscription_fails_no_case() {
         publish: vec!["#".into()],
         subscribe: vec![],
     }];
-    let server = Server::start(config)
-        .await
-        .expect("start the reference broker");
-    let port = server.tcp_addr().expect("a TCP listener").port();
     let ids: Vec<&str> = touchstone_conformance::cases::catalogue()
         .iter()
         .map(|c| c.id)
         .collect();
-    let results = run_cases(port, &ids, None).await;
-    server.shutdown().await;
+    let results = run_on(config, &ids).await;
     let bad: Vec<String> = results
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Error))
