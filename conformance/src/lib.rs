@@ -1,36 +1,24 @@
 //! # touchstone-conformance
 //!
-//! The MQTT conformance runner and tools behind the `touchstone` command.
+//! The MQTT conformance runner and tools behind the `touchstone` command. The folders are the
+//! layers; each may import those listed before it (`ARCHITECTURE.md` has the whole map):
 //!
-//! * [`cli`]: the command line (clap definitions and one module per subcommand).
-//! * [`stream`], [`json`]: decoding byte streams, and the JSON the tools print.
-//! * The runner: [`target`] URLs, [`tls`], [`transport`] (TCP, TLS, WebSocket), the scripted
-//!   [`client`] and its [`expect`] patterns, the [`case`] model and the [`context`] a case body
-//!   scripts with, [`capabilities`], [`profile`]s, the [`runner`], [`outcome`]s, [`report`]s,
-//!   the [`transcript`], and [`coverage`] against the embedded [`spec`] index.
+//! * [`spec`]: the embedded index of normative statements, and coverage against it.
+//! * [`net`]: target URLs, TLS, the transports (TCP, TLS, WebSocket) and the one framer that
+//!   turns received bytes into packets.
+//! * [`harness`]: what a case is written with: the scripted [`harness::client`], expectations,
+//!   the transcript (secrets masked), the case model, capabilities and the per-case context.
 //! * [`cases`]: the catalogue, one module per area.
+//! * [`run`]: preflight, discovery, profiles, the runner and outcomes.
+//! * [`report`]: the terminal, JSON, JUnit and Markdown reports, and the matrix of several runs.
+//! * [`fuzz`]: live fuzzing, packet bursts and semantic scenarios.
+//! * [`cli`]: the command line (clap definitions and one module per subcommand).
 
-pub mod capabilities;
-pub mod case;
 pub mod cases;
 pub mod cli;
-pub mod client;
-pub mod context;
-pub mod coverage;
-pub mod embedded;
-pub mod expect;
 pub mod fuzz;
-pub mod json;
-pub mod outcome;
-pub mod preflight;
-pub mod profile;
-pub mod redact;
+pub mod harness;
+pub mod net;
 pub mod report;
-pub mod runner;
+pub mod run;
 pub mod spec;
-pub mod stream;
-pub mod summary;
-pub mod target;
-pub mod tls;
-pub mod transcript;
-pub mod transport;

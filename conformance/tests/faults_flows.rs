@@ -13,7 +13,7 @@ use common::{assert_fails, port, run_cases, show};
 use touchstone_broker::server::{RunningServer, Server, ServerConfig};
 use touchstone_broker::Faults;
 use touchstone_codec::{Packet, Protocol, QoS, RetainHandling};
-use touchstone_conformance::outcome::{CaseResult, Outcome};
+use touchstone_conformance::run::outcome::{CaseResult, Outcome};
 
 const V3: Protocol = Protocol::V3_1_1;
 const V5: Protocol = Protocol::V5;

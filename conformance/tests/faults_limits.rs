@@ -9,7 +9,7 @@ use common::{assert_fails, run_cases, show};
 use touchstone_broker::server::{Server, ServerConfig};
 use touchstone_broker::Faults;
 use touchstone_codec::{Protocol, QoS};
-use touchstone_conformance::outcome::{CaseResult, Outcome};
+use touchstone_conformance::run::outcome::{CaseResult, Outcome};
 
 const V5: Protocol = Protocol::V5;
 

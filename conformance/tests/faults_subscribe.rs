@@ -16,13 +16,13 @@ use touchstone_broker::Faults;
 use touchstone_codec::{decode_slice, Packet, Protocol};
 
 use touchstone_conformance::cases;
-use touchstone_conformance::context::{Credentials, Timing};
-use touchstone_conformance::outcome::{CaseResult, Outcome};
-use touchstone_conformance::profile::Profile;
-use touchstone_conformance::runner::{self, Quiet, RunConfig};
-use touchstone_conformance::target::Target;
-use touchstone_conformance::tls::TlsOptions;
-use touchstone_conformance::transport::Connector;
+use touchstone_conformance::harness::context::{Credentials, Timing};
+use touchstone_conformance::net::target::Target;
+use touchstone_conformance::net::tls::TlsOptions;
+use touchstone_conformance::net::transport::Connector;
+use touchstone_conformance::run::outcome::{CaseResult, Outcome};
+use touchstone_conformance::run::profile::Profile;
+use touchstone_conformance::run::runner::{self, Quiet, RunConfig};
 
 const V3: Protocol = Protocol::V3_1_1;
 const V5: Protocol = Protocol::V5;

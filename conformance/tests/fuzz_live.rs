@@ -16,9 +16,9 @@ use touchstone_conformance::fuzz::exec::ExecConfig;
 use touchstone_conformance::fuzz::finding::{FindingFile, ShrinkLimits};
 use touchstone_conformance::fuzz::semantic::SemanticFile;
 use touchstone_conformance::fuzz::{self, FuzzConfig, Oracle, Silent, Summary};
-use touchstone_conformance::target::Target;
-use touchstone_conformance::tls::TlsOptions;
-use touchstone_conformance::transport::Connector;
+use touchstone_conformance::net::target::Target;
+use touchstone_conformance::net::tls::TlsOptions;
+use touchstone_conformance::net::transport::Connector;
 
 async fn broker(faults: Faults) -> RunningServer {
     let mut config = ServerConfig::default();

@@ -13,9 +13,9 @@ use touchstone_broker::server::{RunningServer, Server, ServerConfig};
 use touchstone_broker::Faults;
 use touchstone_codec::Protocol;
 use touchstone_conformance::fuzz::semantic::{self, SemanticConfig, SemanticSummary, Settings};
-use touchstone_conformance::target::Target;
-use touchstone_conformance::tls::TlsOptions;
-use touchstone_conformance::transport::Connector;
+use touchstone_conformance::net::target::Target;
+use touchstone_conformance::net::tls::TlsOptions;
+use touchstone_conformance::net::transport::Connector;
 
 async fn broker(faults: Faults) -> RunningServer {
     let mut config = ServerConfig::default();

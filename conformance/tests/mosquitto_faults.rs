@@ -9,7 +9,7 @@ mod common;
 use common::proxy::{self, alter, rewrite, Dir};
 use common::{assert_fails, mosquitto, run_cases, show};
 use touchstone_codec::{Packet, Protocol, UserProperties};
-use touchstone_conformance::outcome::Outcome;
+use touchstone_conformance::run::outcome::Outcome;
 
 const V3: Protocol = Protocol::V3_1_1;
 const V5: Protocol = Protocol::V5;

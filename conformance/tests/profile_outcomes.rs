@@ -9,8 +9,8 @@ use touchstone_broker::server::{RunningServer, Server, ServerConfig};
 use touchstone_broker::Faults;
 use touchstone_codec::Protocol;
 use touchstone_conformance::cases;
-use touchstone_conformance::outcome::{CaseResult, Outcome};
-use touchstone_conformance::profile::Profile;
+use touchstone_conformance::run::outcome::{CaseResult, Outcome};
+use touchstone_conformance::run::profile::Profile;
 
 const CASE: &str = "flows.pubrel-unknown-id-answered";
 

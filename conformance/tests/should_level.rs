@@ -12,7 +12,7 @@ mod common;
 use common::{run_cases, show};
 use touchstone_broker::server::{Server, ServerConfig};
 use touchstone_codec::{Protocol, QoS};
-use touchstone_conformance::outcome::Outcome;
+use touchstone_conformance::run::outcome::Outcome;
 
 /// Each case that judges a server's close over an error, with the code the text names.
 const CASES: &[(&str, &str)] = &[
@@ -30,7 +30,7 @@ const CASES: &[(&str, &str)] = &[
 async fn run_on(
     config: ServerConfig,
     ids: &[&str],
-) -> Vec<touchstone_conformance::outcome::CaseResult> {
+) -> Vec<touchstone_conformance::run::outcome::CaseResult> {
     let server = Server::start(config)
         .await
         .expect("start the reference broker");
@@ -42,7 +42,10 @@ async fn run_on(
 
 /// Runs `ids` against the reference broker with `generic_disconnect_code` and the limits the
 /// capability-driven cases need (`lower_qos`: Maximum QoS 1, which the QoS 2 cases cannot use).
-async fn run(ids: &[&str], lower_qos: bool) -> Vec<touchstone_conformance::outcome::CaseResult> {
+async fn run(
+    ids: &[&str],
+    lower_qos: bool,
+) -> Vec<touchstone_conformance::run::outcome::CaseResult> {
     let mut config = ServerConfig::default();
     config.broker.faults.generic_disconnect_code = true;
     config.broker.maximum_packet_size = Some(2048);

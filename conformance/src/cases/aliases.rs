@@ -11,7 +11,7 @@ pub(crate) const CASES: &[Case] = &[
 ];
 
 /// The server's Topic Alias Maximum from a CONNACK (0 when absent).
-fn server_alias_maximum(c: &crate::client::Client) -> u16 {
+fn server_alias_maximum(c: &crate::harness::client::Client) -> u16 {
     c.connack()
         .and_then(|a| a.properties.topic_alias_maximum)
         .unwrap_or(0)
@@ -19,7 +19,7 @@ fn server_alias_maximum(c: &crate::client::Client) -> u16 {
 
 /// A PUBLISH from the client with a Topic Alias (and `topic`, empty to use the mapping).
 async fn publish_aliased(
-    c: &mut crate::client::Client,
+    c: &mut crate::harness::client::Client,
     topic: &str,
     alias: u16,
     payload: &str,

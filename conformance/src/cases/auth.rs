@@ -8,7 +8,7 @@ use touchstone_sasl::scram::ScramClient;
 use touchstone_codec::Auth;
 
 use super::prelude::*;
-use crate::client::Client;
+use crate::harness::client::Client;
 
 pub(crate) const CASES: &[Case] = &[
     UNSUPPORTED_METHOD,

@@ -27,7 +27,7 @@ pub(crate) const CASES: &[Case] = &[
 /// refusing CONNACK; then the close. Returns the observation, or the failure.
 async fn expect_refusal(
     t: &Test,
-    c: &mut crate::client::Client,
+    c: &mut crate::harness::client::Client,
     connack_ok: bool,
     because: &[touchstone_codec::Statement],
 ) -> Result<String, CaseError> {
@@ -39,7 +39,7 @@ async fn expect_refusal(
 fn judge_refusal(
     t: &Test,
     label: &str,
-    read: &crate::client::RawRead,
+    read: &crate::harness::client::RawRead,
     connack_ok: bool,
     because: &[touchstone_codec::Statement],
 ) -> Result<String, CaseError> {

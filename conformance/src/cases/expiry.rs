@@ -1,7 +1,7 @@
 //! 5.0 Message Expiry Interval.
 
 use super::prelude::*;
-use crate::client::Client;
+use crate::harness::client::Client;
 
 pub(crate) const CASES: &[Case] = &[EXPIRED_NOT_DELIVERED, INTERVAL_REDUCED];
 

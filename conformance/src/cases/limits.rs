@@ -183,7 +183,7 @@ async fn no_response_information(t: &mut Test) -> Verdict {
 }
 
 /// The server's Maximum QoS from a CONNACK, 2 when absent.
-fn maximum_qos(c: &crate::client::Client) -> QoS {
+fn maximum_qos(c: &crate::harness::client::Client) -> QoS {
     c.connack()
         .and_then(|a| a.properties.maximum_qos)
         .unwrap_or(Q2)
@@ -280,7 +280,7 @@ async fn will_above_maximum_qos(t: &mut Test) -> Verdict {
 }
 
 /// Skips unless the server's CONNACK says Retain Available 0.
-fn need_retain_unavailable(c: &crate::client::Client) -> Verdict {
+fn need_retain_unavailable(c: &crate::harness::client::Client) -> Verdict {
     if c.connack()
         .and_then(|a| a.properties.retain_available)
         .unwrap_or(true)

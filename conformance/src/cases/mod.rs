@@ -4,7 +4,7 @@
 
 mod prelude;
 
-use crate::case::Case;
+use crate::harness::case::Case;
 
 /// Declares the area modules and the list of their case tables.
 macro_rules! areas {

@@ -11,14 +11,15 @@ pub use touchstone_codec::{
     decode_slice, Packet, PacketId, Protocol, Publish, QoS, ReasonCode, RetainHandling,
 };
 
-pub use crate::capabilities::Capability::{self, *};
-pub use crate::case::{check, skip, v311, v5, Case, CaseError, Verdict, BOTH, V311, V5};
-pub use crate::context::Test;
-pub use crate::expect::{
+pub use crate::harness::capability::Capability::{self, *};
+pub use crate::harness::case::Case;
+pub use crate::harness::expect::{
     any_publish, connack, disconnect, pingresp, puback, pubcomp, publish, publish_under, pubrec,
     pubrel, suback, unsuback, Pattern,
 };
-pub use crate::summary;
+pub use crate::harness::summary;
+pub use crate::harness::test::Test;
+pub use crate::harness::verdict::{check, skip, v311, v5, CaseError, Verdict, BOTH, V311, V5};
 
 /// QoS 0.
 pub const Q0: QoS = QoS::AtMostOnce;
@@ -70,7 +71,7 @@ pub fn need_granted(granted: &[QoS], wanted: QoS) -> Verdict {
 
 /// The Keep Alive the server enforces for `client`: 5.0 Server Keep Alive if the CONNACK set
 /// one (5.0 MQTT-3.2.2-22: otherwise the client's own), else `requested`.
-pub fn effective_keep_alive(client: &crate::client::Client, requested: u16) -> u16 {
+pub fn effective_keep_alive(client: &crate::harness::client::Client, requested: u16) -> u16 {
     client
         .connack()
         .and_then(|a| a.properties.server_keep_alive)

@@ -294,7 +294,7 @@ async fn forbidden(t: &mut Test, kind: Kind, ids: Vec<u8>) -> Verdict {
 /// Checks with PINGREQ that the connection is still open after `after`, a packet with allowed
 /// properties that the server does not answer; a failure names that packet and cites `id`
 /// (5.0), besides PINGRESP's own statement.
-async fn still_open(c: &mut crate::client::Client, after: &str, id: &'static str) -> Verdict {
+async fn still_open(c: &mut crate::harness::client::Client, after: &str, id: &'static str) -> Verdict {
     c.ping().await.map_err(|e| match e {
         CaseError::Fail(mut f) => {
             f.expected = format!("{} (the connection still open after {after})", f.expected);

@@ -7,7 +7,7 @@
 use touchstone_codec::Statement;
 
 use super::prelude::*;
-use crate::client::Client;
+use crate::harness::client::Client;
 
 pub(crate) const CASES: &[Case] = &[CONNACK, PUBLISH_ACKS, SUBSCRIBE_ACKS, DISCONNECT, AUTH];
 
@@ -32,7 +32,7 @@ fn fits(t: &Test, p: &Packet, max: u32, cite: &[Statement]) -> Verdict {
     .map_err(|e| e.because(cite))
 }
 
-fn small(t: &Test, name: &str, max: u32) -> crate::client::ClientBuilder {
+fn small(t: &Test, name: &str, max: u32) -> crate::harness::client::ClientBuilder {
     t.client(name)
         .properties(|p| p.maximum_packet_size = Some(max))
 }

@@ -12,8 +12,8 @@ use tokio_tungstenite::WebSocketStream;
 use touchstone_codec::{Subscribe, Subscription};
 
 use super::prelude::*;
-use crate::target::Target;
-use crate::transcript::Direction;
+use crate::net::target::Target;
+use crate::harness::transcript::Direction;
 
 pub(crate) const CASES: &[Case] = &[SUBPROTOCOL, FRAMES, TEXT_FRAME];
 

@@ -3,7 +3,8 @@
 use clap::{Args, ValueEnum};
 
 use super::{output_error, Io, Status};
-use crate::{cases, coverage};
+use crate::cases;
+use crate::spec::coverage;
 
 /// Formats of `touchstone coverage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,8 +8,8 @@ use touchstone_codec::{decode_slice, dissect, peek_protocol, Decoder, Protocol};
 
 use super::input::{hex_input, read_sources, read_stdin, wants_stdin, InputError, Origin, Source};
 use super::{fail, hexdump, output_error, DecodeArgs, DecodeFormat, Io, Status};
-use crate::json::ErrorLine;
-use crate::stream::PacketStream;
+use crate::net::framer::PacketStream;
+use crate::report::forms::ErrorLine;
 
 /// Runs `touchstone decode`.
 pub fn run(args: &DecodeArgs, io: &mut Io<'_>) -> Status {

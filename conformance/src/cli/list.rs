@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::{output_error, Io, Status};
 use crate::cases;
-use crate::json::StatementJson;
-use crate::runner;
+use crate::report::forms::StatementJson;
+use crate::run::runner;
 
 /// Formats of `touchstone list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,7 +10,6 @@ pub mod input;
 pub mod list;
 pub mod matrix;
 pub mod run;
-pub mod semantic;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -325,9 +324,9 @@ pub enum Status {
     Interrupted = 130,
 }
 
-impl From<crate::runner::RunStatus> for Status {
-    fn from(s: crate::runner::RunStatus) -> Self {
-        use crate::runner::RunStatus;
+impl From<crate::run::runner::RunStatus> for Status {
+    fn from(s: crate::run::runner::RunStatus) -> Self {
+        use crate::run::runner::RunStatus;
         match s {
             RunStatus::Conformant => Status::Success,
             RunStatus::NonConformant => Status::Invalid,

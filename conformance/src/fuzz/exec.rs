@@ -10,8 +10,8 @@ use touchstone_codec::{Decoder, Packet, Protocol, Statement};
 use super::gen::Burst;
 use super::judge::{judge_sent, Expect, SentView, Watch};
 use super::Oracle;
-use crate::redact::Redactor;
-use crate::transport::{CloseKind, Connector, Received, Transport};
+use crate::harness::redact::Redactor;
+use crate::net::transport::{CloseKind, Connector, Received, Transport};
 
 /// How bursts are executed.
 #[derive(Debug, Clone)]

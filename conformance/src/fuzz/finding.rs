@@ -9,7 +9,7 @@ use touchstone_codec::{Protocol, Statement};
 use super::exec::{execute, masked, ExecConfig, Execution, Hit};
 use super::gen::{Burst, Step};
 use super::Oracle;
-use crate::redact::{restore_password, Redactor};
+use crate::harness::redact::{restore_password, Redactor};
 
 /// The format tag of a replay file.
 pub const FORMAT: &str = "touchstone-fuzz-finding/1";

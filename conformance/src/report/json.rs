@@ -8,11 +8,11 @@ use super::schema::{
     JsonReport, ProfileRecord, Summary, TimingRecord, FORMAT,
 };
 use super::Rerun;
-use crate::json::StatementJson;
-use crate::outcome::CaseResult;
-use crate::profile::{Deviation, Finding};
-use crate::runner::RunReport;
-use crate::transcript::{Entry, JSON_MAX_BYTES};
+use crate::harness::transcript::{Entry, JSON_MAX_BYTES};
+use crate::report::forms::StatementJson;
+use crate::run::outcome::CaseResult;
+use crate::run::profile::{Deviation, Finding};
+use crate::run::runner::RunReport;
 
 fn ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0

@@ -18,9 +18,9 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::Rerun;
-use crate::outcome::{CaseResult, Outcome};
-use crate::runner::RunReport;
-use crate::transcript;
+use crate::harness::transcript;
+use crate::run::outcome::{CaseResult, Outcome};
+use crate::run::runner::RunReport;
 
 fn lines(r: &CaseResult, rerun: &Rerun, with_transcript: bool) -> String {
     let mut s = String::new();

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::outcome_label;
-use crate::outcome::{CaseResult, Outcome};
-use crate::runner::Progress;
+use crate::run::outcome::{CaseResult, Outcome};
+use crate::run::runner::Progress;
 
 /// How long a log may stay silent before a heartbeat line.
 const HEARTBEAT: Duration = Duration::from_secs(15);

@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use super::{counts_line, outcome_label, Rerun};
-use crate::outcome::Outcome;
-use crate::runner::RunReport;
-use crate::transcript;
+use crate::harness::transcript;
+use crate::run::outcome::Outcome;
+use crate::run::runner::RunReport;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")

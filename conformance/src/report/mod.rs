@@ -1,6 +1,7 @@
 //! Reports of a run: the pretty terminal view (with live progress), JSON (the full record),
 //! JUnit XML and Markdown.
 
+pub mod forms;
 pub mod json;
 pub mod junit;
 pub mod live;
@@ -11,8 +12,8 @@ pub mod schema;
 
 use touchstone_codec::Protocol;
 
-use crate::outcome::{CaseResult, Outcome};
-use crate::runner::RunReport;
+use crate::run::outcome::{CaseResult, Outcome};
+use crate::run::runner::RunReport;
 
 /// The command line that reruns one case: the run's own options plus the case.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,10 +7,10 @@
 use std::fmt::Write;
 
 use super::{counts_line, outcome_label, Rerun};
-use crate::capabilities::Capabilities;
-use crate::outcome::{CaseResult, Outcome};
-use crate::runner::{RunReport, RunStatus};
-use crate::transcript;
+use crate::harness::capability::Capabilities;
+use crate::harness::transcript;
+use crate::run::outcome::{CaseResult, Outcome};
+use crate::run::runner::{RunReport, RunStatus};
 
 /// How much the view shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

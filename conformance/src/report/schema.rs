@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::capabilities::{Capabilities, Capability};
-use crate::json::StatementJson;
-use crate::outcome::Outcome;
-use crate::redact::Masked;
-use crate::runner::BrokerIdentity;
-use crate::transcript::Direction;
+use crate::harness::capability::{Capabilities, Capability};
+use crate::harness::redact::Masked;
+use crate::harness::transcript::Direction;
+use crate::report::forms::StatementJson;
+use crate::run::outcome::Outcome;
+use crate::run::runner::{BrokerIdentity, RunStatus};
 
 /// The format tag of the reports this version writes.
 pub const FORMAT: &str = "touchstone-report/2";
@@ -81,44 +81,6 @@ pub struct JsonReport {
 
 fn one() -> u32 {
     1
-}
-
-/// How a run ended; each has its exit status.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    /// Exit 0: no failure, error, unexpected pass or flaky verdict (known deviations allowed).
-    Conformant,
-    /// Exit 1: the run found non-conformance (or a verdict that changed between repeats).
-    NonConformant,
-    /// Exit 3: the target could not be tested (unreachable, refused, not MQTT, died).
-    TargetUnavailable,
-    /// Exit 130: interrupted; the cases that finished are reported.
-    Interrupted,
-}
-
-impl RunStatus {
-    /// The process exit status.
-    pub const fn exit_code(self) -> u8 {
-        match self {
-            RunStatus::Conformant => 0,
-            RunStatus::NonConformant => 1,
-            RunStatus::TargetUnavailable => 3,
-            RunStatus::Interrupted => 130,
-        }
-    }
-
-    /// The snake-case name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Conformant => "conformant",
-            RunStatus::NonConformant => "non_conformant",
-            RunStatus::TargetUnavailable => "target_unavailable",
-            RunStatus::Interrupted => "interrupted",
-        }
-    }
 }
 
 /// The profile as the report records it.

@@ -10,15 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use touchstone_codec::Protocol;
-use touchstone_conformance::case::Failure;
 use touchstone_conformance::cases;
-use touchstone_conformance::context::{Credentials, Timing};
-use touchstone_conformance::outcome::{CaseResult, Outcome};
-use touchstone_conformance::profile::Profile;
-use touchstone_conformance::runner::{self, Quiet, RunConfig};
-use touchstone_conformance::target::Target;
-use touchstone_conformance::tls::TlsOptions;
-use touchstone_conformance::transport::Connector;
+use touchstone_conformance::harness::context::{Credentials, Timing};
+use touchstone_conformance::harness::verdict::Failure;
+use touchstone_conformance::net::target::Target;
+use touchstone_conformance::net::tls::TlsOptions;
+use touchstone_conformance::net::transport::Connector;
+use touchstone_conformance::run::outcome::{CaseResult, Outcome};
+use touchstone_conformance::run::profile::Profile;
+use touchstone_conformance::run::runner::{self, Quiet, RunConfig};
 
 /// The TCP port of a reference broker started by a test.
 pub fn port(s: &touchstone_broker::server::RunningServer) -> u16 {
@@ -27,7 +27,7 @@ pub fn port(s: &touchstone_broker::server::RunningServer) -> u16 {
 
 /// The timer slack for Mosquitto 2.0.11 (which closes a silent Keep Alive 8 s connection about
 /// 5 s late): the default one.
-pub const MOSQUITTO_SLACK: Duration = touchstone_conformance::context::DEFAULT_TIMER_SLACK;
+pub const MOSQUITTO_SLACK: Duration = touchstone_conformance::harness::context::DEFAULT_TIMER_SLACK;
 
 /// Runs the cases with these exact ids against `127.0.0.1:port`, for both versions.
 pub async fn run_cases(port: u16, ids: &[&str], auth_port: Option<u16>) -> Vec<CaseResult> {

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use super::{broker_identity, config, prepare_output, RunArgs, RunFormat};
 use crate::cases;
 use crate::cli::{fail, output_error, Io, Status};
-use crate::embedded::{self, Embedded};
 use crate::report::{self, pretty::View, Rerun};
-use crate::runner::{self, repeat, Progress, Quiet, RunReport, Stop, StopReason};
+use crate::run::embedded::{self, Embedded};
+use crate::run::runner::{self, repeat, Progress, Quiet, RunReport, Stop, StopReason};
 
 /// Runs `touchstone run`.
 pub fn run(args: &RunArgs, io: &mut Io<'_>) -> Status {

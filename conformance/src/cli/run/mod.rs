@@ -13,14 +13,14 @@ use clap::{Args, ValueEnum};
 use touchstone_codec::Protocol;
 
 use crate::cases;
-use crate::context::{Credentials, Timing};
-use crate::embedded;
-use crate::profile::Profile;
+use crate::harness::context::{Credentials, Timing};
+use crate::net::target::Target;
+use crate::net::tls::TlsOptions;
+use crate::net::transport::Connector;
 use crate::report::{shell_quote, Rerun};
-use crate::runner::{self, RunConfig};
-use crate::target::Target;
-use crate::tls::TlsOptions;
-use crate::transport::Connector;
+use crate::run::embedded;
+use crate::run::profile::Profile;
+use crate::run::runner::{self, RunConfig};
 
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

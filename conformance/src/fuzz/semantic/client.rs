@@ -72,7 +72,7 @@ impl Caps {
     }
 
     /// What a profile's capability statements allow (unstated: allowed).
-    pub fn from_profile(overrides: [&crate::capabilities::CapabilityOverrides; 2]) -> Caps {
+    pub fn from_profile(overrides: [&crate::harness::capability::CapabilityOverrides; 2]) -> Caps {
         let mut c = Caps::default();
         for o in overrides {
             if let Some(q) = o.max_qos {

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::client::{Client, Names};
 use super::scenario::{Op, CLIENTS};
-use crate::transport::{Connector, Received, Transport};
+use crate::net::transport::{Connector, Received, Transport};
 
 /// The target's side of a scenario.
 pub struct Live {

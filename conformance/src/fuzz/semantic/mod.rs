@@ -25,8 +25,8 @@ use tokio::time::Instant;
 use touchstone_codec::Protocol;
 
 use crate::fuzz::finding::Cite;
-use crate::redact::Redactor;
-use crate::transport::Connector;
+use crate::harness::redact::Redactor;
+use crate::net::transport::Connector;
 use client::{Client, Names};
 use judge::{Divergence, Facts, Snapshot, Sub};
 use live::Live;

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::{detail_lines, utc_date, BrokerColumn, Mark, Matrix, RenderOptions};
-use crate::outcome::Outcome;
+use crate::run::outcome::Outcome;
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::{statements_text, utc_date, BrokerColumn, Mark, Matrix, RenderOptions};
-use crate::outcome::Outcome;
+use crate::run::outcome::Outcome;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|")

@@ -16,9 +16,9 @@ use serde::Deserialize;
 use touchstone_codec::SpecVersion;
 
 use super::schema::{self, JsonReport};
-use crate::json::StatementJson;
-use crate::outcome::Outcome;
-use crate::runner::BrokerIdentity;
+use crate::report::forms::StatementJson;
+use crate::run::outcome::Outcome;
+use crate::run::runner::BrokerIdentity;
 use crate::spec;
 
 /// A report that cannot be read, and why.

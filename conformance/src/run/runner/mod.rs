@@ -1,4 +1,4 @@
-//! The runner: selects cases, checks the target can be tested ([`crate::preflight`]),
+//! The runner: selects cases, checks the target can be tested ([`crate::run::preflight`]),
 //! discovers capabilities, runs cases concurrently each under a deadline ([`case`]), cleans up
 //! after them, applies the profile's deviations, and stops early when told to ([`Stop`]).
 
@@ -14,14 +14,14 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use touchstone_codec::Protocol;
 
-use crate::capabilities::{self, Capabilities};
-use crate::case::Case;
-use crate::context::{AuthListener, Credentials, RunContext, Timing};
-use crate::outcome::{CaseResult, Outcome};
-use crate::preflight;
-use crate::profile::Profile;
-pub use crate::report::schema::RunStatus;
-use crate::transport::Connector;
+use crate::harness::capability::Capabilities;
+use crate::harness::case::Case;
+use crate::harness::context::{AuthListener, Credentials, RunContext, Timing};
+use crate::net::transport::Connector;
+use crate::run::discovery;
+use crate::run::outcome::{CaseResult, Outcome};
+use crate::run::preflight;
+use crate::run::profile::Profile;
 use case::{run_case, Caps, CaseRun};
 pub use stop::{Stop, StopReason};
 
@@ -87,6 +87,54 @@ pub struct RunReport {
     pub repeat: u32,
     /// What the preflight found about the set-up (printed in the header).
     pub notes: Vec<String>,
+}
+
+/// How a run ended; each has its exit status.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Exit 0: no failure, error, unexpected pass or flaky verdict (known deviations allowed).
+    Conformant,
+    /// Exit 1: the run found non-conformance (or a verdict that changed between repeats).
+    NonConformant,
+    /// Exit 3: the target could not be tested (unreachable, refused, not MQTT, died).
+    TargetUnavailable,
+    /// Exit 130: interrupted; the cases that finished are reported.
+    Interrupted,
+}
+
+impl RunStatus {
+    /// The process exit status.
+    pub const fn exit_code(self) -> u8 {
+        match self {
+            RunStatus::Conformant => 0,
+            RunStatus::NonConformant => 1,
+            RunStatus::TargetUnavailable => 3,
+            RunStatus::Interrupted => 130,
+        }
+    }
+
+    /// The snake-case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Conformant => "conformant",
+            RunStatus::NonConformant => "non_conformant",
+            RunStatus::TargetUnavailable => "target_unavailable",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// The broker a run tested: its name and version, as reports and the matrix show them.
@@ -285,7 +333,7 @@ pub async fn run(
     let mut discovery = Vec::new();
     for &p in &with_cases {
         if not_spoken(p).is_none() {
-            discovery.push((p, tokio::spawn(capabilities::discover(run.clone(), p))));
+            discovery.push((p, tokio::spawn(discovery::discover(run.clone(), p))));
         }
     }
     for (p, handle) in discovery {
@@ -296,7 +344,7 @@ pub async fn run(
                 }
                 Ok(caps)
             }
-            Ok(Err(e)) => Err(e),
+            Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(format!("capability discovery crashed: {e}")),
         };
         report.capabilities.push((p, result));

@@ -5,8 +5,8 @@ use touchstone_codec::properties::PublishProperties;
 use touchstone_codec::{Packet, PacketId, PubRel, Publish, QoS, ReasonCode};
 
 use super::Client;
-use crate::case::{v311, v5, CaseError};
-use crate::expect::{puback, pubcomp, pubrec};
+use crate::harness::expect::{puback, pubcomp, pubrec};
+use crate::harness::verdict::{v311, v5, CaseError};
 
 /// A PUBLISH being built: see [`Client::publish`].
 pub struct PublishBuilder<'c> {

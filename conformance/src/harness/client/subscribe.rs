@@ -7,9 +7,9 @@ use touchstone_codec::{
 };
 
 use super::Client;
-use crate::case::{v311, v5, CaseError};
-use crate::expect::{suback, unsuback};
-use crate::summary;
+use crate::harness::expect::{suback, unsuback};
+use crate::harness::summary;
+use crate::harness::verdict::{v311, v5, CaseError};
 
 /// A SUBSCRIBE being built: see [`Client::subscribe`].
 pub struct SubscribeBuilder<'c> {

@@ -1,11 +1,13 @@
 //! The index of normative statements (`spec/*.tsv`), embedded in the binary.
 
+pub mod coverage;
+
 use std::sync::OnceLock;
 
 use touchstone_codec::{SpecVersion, Statement};
 
-const V311_TSV: &str = include_str!("../../spec/mqtt-3.1.1-statements.tsv");
-const V5_TSV: &str = include_str!("../../spec/mqtt-5.0-statements.tsv");
+const V311_TSV: &str = include_str!("../../../spec/mqtt-3.1.1-statements.tsv");
+const V5_TSV: &str = include_str!("../../../spec/mqtt-5.0-statements.tsv");
 
 /// One normative statement of the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

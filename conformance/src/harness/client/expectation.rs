@@ -9,10 +9,10 @@ use tokio::time::Instant;
 use touchstone_codec::{Packet, ReasonCode, Statement};
 
 use super::{Client, Event};
-use crate::case::{BoxFuture, CaseError};
-use crate::expect::Pattern;
-use crate::summary;
-use crate::transport::CloseKind;
+use crate::harness::expect::Pattern;
+use crate::harness::summary;
+use crate::harness::verdict::{BoxFuture, CaseError};
+use crate::net::transport::CloseKind;
 
 /// An expectation of a packet: see [`Client::expect`].
 pub struct Expectation<'c, P> {

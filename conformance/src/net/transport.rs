@@ -14,8 +14,8 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::target::Target;
-use crate::tls::{self, TlsError, TlsOptions};
+use crate::net::target::Target;
+use crate::net::tls::{self, TlsError, TlsOptions};
 
 /// A byte stream: TCP or TLS over TCP.
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}

@@ -1,24 +1,27 @@
 //! `touchstone fuzz`: structure-aware fuzzing of a live broker; `touchstone replay`: replays
 //! its findings.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use touchstone_codec::Protocol;
 
+mod packets;
+mod replay;
+pub mod semantic;
+
+pub use replay::replay;
+
 use super::{fail, Io, Status};
-use crate::embedded::Embedded;
 use crate::fuzz::exec::ExecConfig;
-use crate::fuzz::finding::{self, FindingFile, ShrinkLimits};
+use crate::fuzz::finding::{FindingFile, ShrinkLimits};
 use crate::fuzz::semantic::SemanticFile;
-use crate::fuzz::{self, Found, FuzzConfig, FuzzProgress, Summary};
-use crate::target::Target;
-use crate::tls::TlsOptions;
-use crate::transport::Connector;
+use crate::fuzz::{self, FuzzConfig};
+use crate::net::target::Target;
+use crate::net::tls::TlsOptions;
+use crate::net::transport::Connector;
+use crate::run::embedded::Embedded;
 
 /// Output formats of `fuzz` and `replay`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -291,7 +294,7 @@ pub fn run(args: &FuzzArgs, io: &mut Io<'_>) -> Status {
         Ok(k) => k,
         Err(e) => return fail(io, format_args!("{e}")),
     };
-    let limits = match super::semantic::limits(args.conn.profile.as_deref()) {
+    let limits = match semantic::limits(args.conn.profile.as_deref()) {
         Ok(l) => l,
         Err(e) => return fail(io, format_args!("{e}")),
     };
@@ -345,7 +348,7 @@ fn fuzz_against(
     duration: Duration,
     protocols: Vec<Protocol>,
     known: Vec<Vec<String>>,
-    limits: [super::semantic::Caps; 2],
+    limits: [semantic::Caps; 2],
 ) -> Status {
     let exec = match exec_config(&args.conn, target, seed) {
         Ok(e) => e,
@@ -375,7 +378,7 @@ fn fuzz_against(
         fail(io, format_args!("{e}"));
         return Status::Unavailable;
     }
-    let rerun = rerun_line(args, (target, embedded), seed, cfg.exec.password.is_some());
+    let rerun = packets::rerun_line(args, (target, embedded), seed, cfg.exec.password.is_some());
     // Semantic scenarios first, on a broker no malformed packet has touched yet.
     let (semantic_time, packet_time) = match (args.semantic, args.packets) {
         (true, _) => (Some(duration), None),
@@ -386,7 +389,7 @@ fn fuzz_against(
     if let Some(d) = semantic_time {
         parts.push((
             "semantic",
-            super::semantic::fuzz(
+            semantic::fuzz(
                 args,
                 rt,
                 cfg.exec.clone(),
@@ -402,7 +405,7 @@ fn fuzz_against(
     }
     if let Some(d) = packet_time {
         let cfg = FuzzConfig { duration: d, ..cfg };
-        parts.push(("packets", packets(args, rt, &cfg, &label, &rerun)));
+        parts.push(("packets", packets::packets(args, rt, &cfg, &label, &rerun)));
     }
     let text = match args.format {
         FuzzFormat::Pretty if parts.len() > 1 => parts
@@ -459,351 +462,6 @@ pub fn summary_json(
         }
     }
     json
-}
-
-/// The packet-level fuzzing (after the preflight).
-fn packets(
-    args: &FuzzArgs,
-    rt: &tokio::runtime::Runtime,
-    cfg: &FuzzConfig,
-    label: &str,
-    rerun: &str,
-) -> Part {
-    let versions: Vec<&str> = cfg.protocols.iter().map(|p| p.as_str()).collect();
-    let header = format!(
-        "fuzzing {label}, MQTT {}, seed {}, for {:.0} s{}",
-        versions.join(" and "),
-        cfg.seed,
-        cfg.duration.as_secs_f64(),
-        args.bursts
-            .map(|b| format!(" or {b} bursts"))
-            .unwrap_or_default()
-    );
-    let progress = Live::new(args.format == FuzzFormat::Pretty, &header);
-    let summary = rt.block_on(fuzz::run(cfg, &progress));
-    progress.finish();
-    let json = summary_json(
-        &summary,
-        label,
-        "packets",
-        &[
-            ("bursts_per_second", summary.bursts_per_second()),
-            ("packets_per_second", summary.packets_per_second()),
-        ],
-    );
-    Part {
-        status: if summary.findings.is_empty() {
-            Status::Success
-        } else {
-            Status::Invalid
-        },
-        text: pretty(&summary, label, rerun),
-        json,
-    }
-}
-
-/// The command that runs the same bursts or scenarios: the seed, the versions and how long
-/// (the credentials are named, not written).
-fn rerun_line(
-    args: &FuzzArgs,
-    (target, embedded): (&str, bool),
-    seed: u64,
-    password: bool,
-) -> String {
-    let mut rerun = if embedded {
-        format!("touchstone fuzz --seed {seed}")
-    } else {
-        format!(
-            "touchstone fuzz --target {} --seed {seed}",
-            crate::report::shell_quote(target)
-        )
-    };
-    if args.semantic {
-        rerun += " --semantic";
-    } else if args.packets {
-        rerun += " --packets";
-    }
-    if let Some(p) = &args.conn.profile {
-        rerun += &format!(
-            " --profile {}",
-            crate::report::shell_quote(&p.display().to_string())
-        );
-    }
-    rerun += &format!(" --protocol {} --duration {}", args.protocol, args.duration);
-    if args.parallel != 64 {
-        rerun += &format!(" --parallel {}", args.parallel);
-    }
-    if let Some(b) = args.bursts {
-        rerun += &format!(" --bursts {b}");
-    }
-    if !embedded && password {
-        rerun += "  # with TOUCHSTONE_USERNAME and TOUCHSTONE_PASSWORD set";
-    }
-    rerun
-}
-
-fn pretty(s: &Summary, label: &str, rerun: &str) -> String {
-    let mut out = String::new();
-    out += &format!(
-        "{} bursts, {} packets ({} bytes) in {:.1} s against {label}: {:.0} bursts/s, {:.0} packets/s; seed {}\n",
-        s.bursts,
-        s.packets,
-        s.bytes,
-        s.seconds,
-        s.bursts_per_second(),
-        s.packets_per_second(),
-        s.seed
-    );
-    if let Some(why) = &s.stopped {
-        out += &format!("stopped early: {why}\n");
-    }
-    if !s.observations.is_empty() {
-        out += &format!(
-            "{} kinds of observation (allowed behaviour; --format json lists them), e.g.:\n",
-            s.observations.len()
-        );
-        let mut top: Vec<_> = s.observations.iter().collect();
-        top.sort_by(|a, b| b.1.cmp(a.1));
-        for (o, n) in top.iter().take(5) {
-            out += &format!("  x{n} {o}\n");
-        }
-    }
-    for (k, n) in &s.known {
-        out += &format!("known (--known): x{n} {k}\n");
-    }
-    if s.findings.is_empty() {
-        out += "no new findings\n";
-    } else {
-        out += &format!(
-            "{} finding(s) ({:.1} s spent shrinking):\n",
-            s.findings.len(),
-            s.shrink_seconds
-        );
-        for f in &s.findings {
-            out += &line(f);
-        }
-        out += &format!("rerun: {rerun}\n");
-    }
-    out
-}
-
-fn line(f: &Found) -> String {
-    format!(
-        "  {} [{}] burst {} (x{}): {}\n    reproducer: {} ({} of {} writes after {} shrink runs)\n",
-        f.oracle,
-        if f.statements.is_empty() {
-            "no single statement".to_string()
-        } else {
-            f.statements.join(", ")
-        },
-        f.burst,
-        f.count,
-        f.message,
-        f.file
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "(not saved)".into()),
-        f.writes.0,
-        f.writes.1,
-        f.shrink_attempts
-    )
-}
-
-/// Progress: an indicatif spinner on a terminal, plain lines otherwise.
-struct Live {
-    bar: Option<ProgressBar>,
-    plain: bool,
-    last: Mutex<Instant>,
-}
-
-impl Live {
-    fn new(pretty: bool, header: &str) -> Live {
-        let terminal = std::io::stderr().is_terminal();
-        if pretty {
-            eprintln!("{header}");
-        }
-        let bar = (pretty && terminal).then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            if let Ok(style) =
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_msg}")
-            {
-                bar.set_style(style);
-            }
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        Live {
-            bar,
-            plain: pretty && !terminal,
-            last: Mutex::new(Instant::now()),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
-    }
-
-    fn say(&self, text: String) {
-        match &self.bar {
-            Some(b) => b.println(text),
-            None if self.plain => eprintln!("{text}"),
-            None => {}
-        }
-    }
-}
-
-impl FuzzProgress for Live {
-    fn burst(&self, s: &Summary) {
-        let msg = format!(
-            "bursts {} | packets {} | {:.0} bursts/s, {:.0} packets/s | findings {}",
-            s.bursts,
-            s.packets,
-            s.bursts_per_second(),
-            s.packets_per_second(),
-            s.findings.len()
-        );
-        if let Some(b) = &self.bar {
-            b.set_message(msg);
-        } else if self.plain {
-            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-            if last.elapsed() >= Duration::from_secs(5) {
-                *last = Instant::now();
-                eprintln!("{msg}");
-            }
-        }
-    }
-
-    fn finding(&self, f: &Found) {
-        self.say(format!("finding: {}", line(f).trim_end()));
-    }
-
-    fn note(&self, text: &str) {
-        self.say(text.to_string());
-    }
-}
-
-/// Runs `touchstone replay`.
-pub fn replay(args: &ReplayArgs, io: &mut Io<'_>) -> Status {
-    let mut files = Vec::new();
-    let mut semantic_files = Vec::new();
-    for path in &args.files {
-        match SemanticFile::load(path) {
-            Ok(Some(f)) => {
-                semantic_files.push((path.clone(), f));
-                continue;
-            }
-            Ok(None) => {}
-            Err(e) => return fail(io, format_args!("{e}")),
-        }
-        match FindingFile::load(path) {
-            Ok(f) => files.push((path.clone(), f)),
-            Err(e) => return fail(io, format_args!("{e}")),
-        }
-    }
-    if let Some(t) = &args.conn.target {
-        if let Err(e) = exec_config(&args.conn, t, 0) {
-            return fail(io, format_args!("{e}"));
-        }
-    }
-    let limits = match super::semantic::limits(args.conn.profile.as_deref()) {
-        Ok(l) => l,
-        Err(e) => return fail(io, format_args!("{e}")),
-    };
-    let rt = match runtime(io) {
-        Ok(r) => r,
-        Err(s) => return s,
-    };
-    let (target, embedded) = match &args.conn.target {
-        Some(t) => (t.clone(), None),
-        None => match rt.block_on(Embedded::start()) {
-            Ok(e) => (e.target(), Some(e)),
-            Err(e) => return fail(io, format_args!("{e}")),
-        },
-    };
-    let mut reproduced = 0;
-    let mut results = Vec::new();
-    let mut out = String::new();
-    for (path, f) in &files {
-        let mut exec = match exec_config(&args.conn, &target, f.found.seed) {
-            Ok(e) => e,
-            Err(e) => return fail(io, format_args!("{e}")),
-        };
-        exec.prefix = fuzz::prefix(f.found.seed);
-        let (fires, ex) = rt.block_on(finding::replay(&exec, f));
-        reproduced += usize::from(fires);
-        let verdict = if fires {
-            "REPRODUCES"
-        } else {
-            "does not reproduce"
-        };
-        out += &format!(
-            "{}: {} [{}] MQTT {}: {verdict}\n",
-            path.display(),
-            f.oracle,
-            f.statements
-                .iter()
-                .map(|c| format!("{} {}", c.version, c.id))
-                .collect::<Vec<_>>()
-                .join(", "),
-            f.protocol
-        );
-        for l in &ex.transcript {
-            out += &format!("  {l}\n");
-        }
-        for h in &ex.hits {
-            out += &format!("  => {}: {}\n", h.oracle, h.message);
-        }
-        results.push(serde_json::json!({
-            "file": path.display().to_string(),
-            "oracle": f.oracle,
-            "reproduces": fires,
-            "hits": ex.hits.iter().map(|h| serde_json::json!({
-                "oracle": h.oracle,
-                "statements": h.statements.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-                "message": h.message,
-            })).collect::<Vec<_>>(),
-            "transcript": ex.transcript,
-        }));
-    }
-    if !semantic_files.is_empty() {
-        match exec_config(&args.conn, &target, 0) {
-            Ok(exec) => {
-                reproduced += super::semantic::replay(
-                    &rt,
-                    &exec,
-                    limits,
-                    &semantic_files,
-                    &mut out,
-                    &mut results,
-                )
-            }
-            Err(e) => return fail(io, format_args!("{e}")),
-        }
-    }
-    if let Some(e) = embedded {
-        rt.block_on(e.shutdown());
-    }
-    let total = files.len() + semantic_files.len();
-    let text = match args.format {
-        FuzzFormat::Pretty => {
-            out += &format!("{reproduced} of {total} reproduce\n");
-            out
-        }
-        FuzzFormat::Json => format!(
-            "{}\n",
-            serde_json::json!({"target": target, "reproduced": reproduced, "results": results})
-        ),
-    };
-    if let Err(e) = io.stdout.write_all(text.as_bytes()) {
-        return super::output_error(io, &e, Status::Failure);
-    }
-    if reproduced > 0 {
-        Status::Invalid
-    } else {
-        Status::Success
-    }
 }
 
 #[cfg(test)]

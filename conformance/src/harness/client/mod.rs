@@ -25,12 +25,12 @@ pub use expectation::{CloseExpectation, Closed, Expectation, RawRead};
 pub use publish::PublishBuilder;
 pub use subscribe::{SubscribeBuilder, UnsubscribeBuilder};
 
-use crate::case::{CaseError, Failure};
-use crate::context::CaseShared;
-use crate::expect::{connack, pingresp, pubrel};
-use crate::summary;
-use crate::transcript::Direction;
-use crate::transport::{CloseKind, Received, Transport};
+use crate::harness::context::CaseShared;
+use crate::harness::expect::{connack, pingresp, pubrel};
+use crate::harness::summary;
+use crate::harness::transcript::Direction;
+use crate::harness::verdict::{CaseError, Failure};
+use crate::net::transport::{CloseKind, Received, Transport};
 
 /// A client being configured: `t.client("a").clean_start(false).keep_alive(2).connect()`.
 #[derive(Clone)]
@@ -169,7 +169,7 @@ impl ClientBuilder {
     }
 
     /// Connects to the run's authentication listener instead of the target (the case must
-    /// require [`crate::capabilities::Capability::Authentication`]).
+    /// require [`crate::harness::capability::Capability::Authentication`]).
     pub fn auth_listener(mut self) -> Self {
         self.auth_listener = true;
         self
@@ -547,7 +547,7 @@ impl Client {
     }
 
     /// Waits for a packet matching `pattern` (default time: the run's expectation timeout).
-    pub fn expect<P: crate::expect::Pattern>(&mut self, pattern: P) -> Expectation<'_, P> {
+    pub fn expect<P: crate::harness::expect::Pattern>(&mut self, pattern: P) -> Expectation<'_, P> {
         Expectation::new(self, pattern)
     }
 
@@ -589,7 +589,7 @@ impl Client {
     }
 
     /// Expects no packet that `pattern` concerns within `within` (others are kept).
-    pub async fn expect_no<P: crate::expect::Pattern>(
+    pub async fn expect_no<P: crate::harness::expect::Pattern>(
         &mut self,
         pattern: P,
         within: Duration,
@@ -623,7 +623,7 @@ impl Client {
     /// expectation that follows: true if one is there, false if none came (or the connection
     /// closed: that expectation then says so). For cases that act when the server holds a
     /// packet back, as a server may keep fewer PUBLISHes in flight than the client allows.
-    pub async fn arrives<P: crate::expect::Pattern>(
+    pub async fn arrives<P: crate::harness::expect::Pattern>(
         &mut self,
         pattern: &P,
         within: Duration,
@@ -698,9 +698,9 @@ impl Client {
     /// `[v311_id]` or `[v5_id]` for this client's version.
     fn cite(&self, v311_id: &'static str, v5_id: &'static str) -> [touchstone_codec::Statement; 1] {
         if self.protocol.is_v5() {
-            [crate::case::v5(v5_id)]
+            [crate::harness::verdict::v5(v5_id)]
         } else {
-            [crate::case::v311(v311_id)]
+            [crate::harness::verdict::v311(v311_id)]
         }
     }
 
@@ -711,11 +711,11 @@ impl Client {
         match self.next_event(deadline).await? {
             Event::Packet(Packet::ConnAck(c)) => {
                 if let Err(why) =
-                    crate::expect::Pattern::check(&pattern, &Packet::ConnAck(c.clone()))
+                    crate::harness::expect::Pattern::check(&pattern, &Packet::ConnAck(c.clone()))
                 {
                     let cite = self.cite("MQTT-3.1.4-4", "MQTT-3.1.4-5");
                     return Err(self
-                        .fail(crate::expect::Pattern::describe(&pattern), why)
+                        .fail(crate::harness::expect::Pattern::describe(&pattern), why)
                         .because(&cite));
                 }
                 self.connack = Some((*c).clone());
@@ -766,13 +766,13 @@ impl Client {
                 self.send(Packet::PubRec(PubRec::new(id))).await?;
                 let cite = if self.protocol.is_v5() {
                     [
-                        crate::case::v5("MQTT-4.3.3-4"),
-                        crate::case::v5("MQTT-2.2.1-5"),
+                        crate::harness::verdict::v5("MQTT-4.3.3-4"),
+                        crate::harness::verdict::v5("MQTT-2.2.1-5"),
                     ]
                 } else {
                     [
-                        crate::case::v311("MQTT-4.3.3-1"),
-                        crate::case::v311("MQTT-2.3.1-6"),
+                        crate::harness::verdict::v311("MQTT-4.3.3-1"),
+                        crate::harness::verdict::v311("MQTT-2.3.1-6"),
                     ]
                 };
                 self.expect(pubrel(id)).because(&cite).await?;

@@ -32,7 +32,7 @@ pub struct StreamError {
 ///
 /// ```
 /// use touchstone_codec::{Decoder, ErrorKind, Protocol};
-/// use touchstone_conformance::stream::PacketStream;
+/// use touchstone_conformance::net::framer::PacketStream;
 ///
 /// // PINGREQ, then a PINGRESP cut short after its first byte.
 /// let mut stream = PacketStream::new(Decoder::new(Protocol::V3_1_1), &[0xC0, 0x00, 0xD0]);

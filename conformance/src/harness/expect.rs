@@ -13,7 +13,7 @@ use touchstone_codec::{
     QoS, ReasonCode, SubAck, UnsubAck,
 };
 
-use crate::summary;
+use crate::harness::summary;
 
 /// What an expectation waits for.
 pub trait Pattern: Send {

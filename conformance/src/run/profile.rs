@@ -43,8 +43,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use touchstone_codec::{Protocol, Statement};
 
-use crate::capabilities::CapabilityOverrides;
-use crate::case::Case;
+use crate::harness::capability::CapabilityOverrides;
+use crate::harness::case::Case;
 use crate::spec;
 
 /// A profile as written in the file.
@@ -141,7 +141,7 @@ pub struct Deviation {
 impl Deviation {
     /// Whether `failure` is the one this deviation expects: any failure for a deviation of the
     /// case's own statement; for a knock-on, one whose text contains the knock-on's `failure`.
-    pub fn expects(&self, failure: Option<&crate::case::Failure>) -> bool {
+    pub fn expects(&self, failure: Option<&crate::harness::verdict::Failure>) -> bool {
         match (&self.failure_contains, failure) {
             (None, _) => true,
             (Some(text), Some(f)) => {
@@ -618,13 +618,13 @@ intermittent = true
         assert!(k
             .reason
             .starts_with("knock-on of retain.clear-with-empty-payload: "));
-        let f = |got: &str| crate::case::Failure {
+        let f = |got: &str| crate::harness::verdict::Failure {
             expected: "\"n0\" at AtLeastOnce".into(),
             got: got.into(),
             statements: Vec::new(),
         };
         assert!(k.expects(Some(&f("PUBLISH q2"))));
-        let other = crate::case::Failure {
+        let other = crate::harness::verdict::Failure {
             expected: "something else".into(),
             got: "nothing".into(),
             statements: Vec::new(),

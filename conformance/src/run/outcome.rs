@@ -5,10 +5,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use touchstone_codec::{Protocol, Statement};
 
-use crate::capabilities::Capability;
-use crate::case::Failure;
-use crate::profile::Deviation;
-use crate::transcript::Entry;
+use crate::harness::capability::Capability;
+use crate::harness::transcript::Entry;
+use crate::harness::verdict::Failure;
+use crate::run::profile::Deviation;
 
 /// The verdict of a case run.
 #[derive(
@@ -123,7 +123,7 @@ pub struct CaseResult {
 impl CaseResult {
     /// A case run that did not happen: `outcome` (skip, error or not run) and why.
     pub fn without_run(
-        case: &crate::case::Case,
+        case: &crate::harness::case::Case,
         protocol: Protocol,
         outcome: Outcome,
         message: String,

@@ -7,10 +7,12 @@ use std::time::Duration;
 use tokio::time::Instant;
 use touchstone_codec::{Protocol, QoS};
 
-use crate::capabilities::Capabilities;
-use crate::case::{Case, CaseError};
-use crate::context::{CaseShared, RunContext, Test};
-use crate::outcome::{CaseResult, Outcome};
+use crate::harness::capability::Capabilities;
+use crate::harness::case::Case;
+use crate::harness::context::{CaseShared, RunContext};
+use crate::harness::test::Test;
+use crate::harness::verdict::CaseError;
+use crate::run::outcome::{CaseResult, Outcome};
 
 /// What a case runs with: the target's capabilities (or why they are unknown), or the reason
 /// the profile gives not to run it.
@@ -27,7 +29,7 @@ pub(super) struct CaseRun {
     pub(super) protocol: Protocol,
     pub(super) caps: Caps,
     pub(super) deadline: Duration,
-    pub(super) deviation: Option<crate::profile::Deviation>,
+    pub(super) deviation: Option<crate::run::profile::Deviation>,
     /// When the run started (for the case's start offset).
     pub(super) run_started: Instant,
 }
@@ -188,7 +190,7 @@ async fn target_alive(shared: &Arc<CaseShared>) -> Result<(), String> {
     let t = Test::new(helper, Arc::new(Capabilities::defaults(shared.protocol)));
     let probe = async {
         let mut c = t.client("liveness-probe").send_connect().await?;
-        c.expect(crate::expect::connack())
+        c.expect(crate::harness::expect::connack())
             .within(Duration::from_secs(3))
             .await?;
         c.disconnect().await

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use touchstone_codec::{SpecVersion, Statement};
 
-use crate::case::Case;
-use crate::json::StatementJson;
+use crate::harness::case::Case;
+use crate::report::forms::StatementJson;
 use crate::spec::{self, SpecStatement};
 
 /// Coverage of one section (e.g. `3.3`, PUBLISH).

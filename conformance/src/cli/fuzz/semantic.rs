@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use touchstone_codec::Protocol;
 
-use super::fuzz::{summary_json, FuzzArgs, FuzzFormat, Part};
-use super::Status;
+use super::{summary_json, FuzzArgs, FuzzFormat, Part};
+use crate::cli::Status;
 use crate::fuzz::exec::ExecConfig;
 pub use crate::fuzz::semantic::client::Caps;
 use crate::fuzz::semantic::{
     self, SemanticConfig, SemanticFile, SemanticFound, SemanticSummary, Settings,
 };
-use crate::profile::Profile;
+use crate::run::profile::Profile;
 
 /// After what is due has arrived, how long to wait for what is not (extra copies, QoS 0).
 const QUIET: Duration = Duration::from_millis(40);

@@ -1,6 +1,6 @@
 //! The transcript of a case: every packet each way, with the time, the client, the bytes and
 //! the decoded form; and the connection events (open, close). Secrets are masked here, as
-//! entries are recorded ([`crate::redact`]), so no report or log can show them.
+//! entries are recorded ([`crate::harness::redact`]), so no report or log can show them.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -9,8 +9,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use touchstone_codec::Packet;
 
-use crate::redact::{Masked, Redactor};
-use crate::summary;
+use crate::harness::redact::{Masked, Redactor};
+use crate::harness::summary;
 
 /// Which way an entry went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

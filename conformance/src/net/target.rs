@@ -94,7 +94,7 @@ impl Target {
     /// Parses a target URL.
     ///
     /// ```
-    /// use touchstone_conformance::target::{Scheme, Target};
+    /// use touchstone_conformance::net::target::{Scheme, Target};
     /// let t = Target::parse("ws://localhost:8080/mqtt").unwrap();
     /// assert_eq!((t.scheme, t.host.as_str(), t.port, t.path.as_str()), (Scheme::Ws, "localhost", 8080, "/mqtt"));
     /// assert_eq!(Target::parse("mqtts://broker").unwrap().port, 8883);

@@ -10,9 +10,9 @@ use bytes::BytesMut;
 use tokio::time::Instant;
 use touchstone_codec::{decode_slice, Connect, Packet, Protocol, ReasonCode, Str};
 
-use crate::context::Credentials;
-use crate::summary;
-use crate::transport::{Connector, Received};
+use crate::harness::context::Credentials;
+use crate::harness::summary;
+use crate::net::transport::{Connector, Received};
 
 /// What one CONNECT of the preflight showed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! The case model: a case's metadata and body, and what a body returns.
+//! What a case body returns: a pass, a failure citing statements, a skip with its reason or
+//! an error, and the helpers cases state them with.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -6,15 +7,10 @@ use std::pin::Pin;
 use serde::Serialize;
 use touchstone_codec::{Protocol, Statement};
 
-use crate::capabilities::Capability;
-use crate::context::Test;
-use crate::transport::TransportError;
+use crate::net::transport::TransportError;
 
 /// A boxed, sendable future (what a case body returns).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A case body: `|t| Box::pin(my_case(t))` for `async fn my_case(t: &mut Test) -> Verdict`.
-pub type Body = for<'a> fn(&'a mut Test) -> BoxFuture<'a, Verdict>;
 
 /// What a case body returns: `Ok(())` is a pass.
 pub type Verdict = Result<(), CaseError>;
@@ -34,67 +30,6 @@ pub const fn v311(id: &'static str) -> Statement {
 /// A 5.0 normative statement.
 pub const fn v5(id: &'static str) -> Statement {
     Statement::v5(id)
-}
-
-/// A conformance case: metadata and an async body that scripts the exchange.
-///
-/// ```ignore
-/// pub(crate) const CLEAR: Case = Case {
-///     id: "retain.clear-with-empty-payload",
-///     title: "An empty retained PUBLISH clears the topic's retained message",
-///     protocols: BOTH,
-///     statements: &[v311("MQTT-3.3.1-10"), v5("MQTT-3.3.1-6")],
-///     requires: &[Capability::Retain],
-///     body: |t| Box::pin(clear(t)),
-/// };
-/// ```
-#[derive(Clone, Copy)]
-pub struct Case {
-    /// Stable id, `area.what-is-checked` (lower case, dashes).
-    pub id: &'static str,
-    /// One line saying what is checked.
-    pub title: &'static str,
-    /// The protocol versions the case runs for.
-    pub protocols: &'static [Protocol],
-    /// The normative statements checked, each with its version; a case run for one version
-    /// checks the statements of that version.
-    pub statements: &'static [Statement],
-    /// What the target must support for the case to be meaningful (otherwise: skip).
-    pub requires: &'static [Capability],
-    /// The script.
-    pub body: Body,
-}
-
-impl std::fmt::Debug for Case {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Case")
-            .field("id", &self.id)
-            .field("protocols", &self.protocols)
-            .field("statements", &self.statements)
-            .field("requires", &self.requires)
-            .finish()
-    }
-}
-
-impl Case {
-    /// The area: the id up to the first dot.
-    pub fn area(&self) -> &'static str {
-        self.id.split('.').next().unwrap_or(self.id)
-    }
-
-    /// The statements this case checks for `protocol`.
-    pub fn statements_for(&self, protocol: Protocol) -> Vec<Statement> {
-        self.statements
-            .iter()
-            .filter(|s| s.version == protocol.spec())
-            .copied()
-            .collect()
-    }
-
-    /// True if the case runs for `protocol`.
-    pub fn runs_for(&self, protocol: Protocol) -> bool {
-        self.protocols.contains(&protocol)
-    }
 }
 
 /// A failed expectation: what the specification requires and what came instead.

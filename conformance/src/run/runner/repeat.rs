@@ -1,8 +1,8 @@
 //! `--repeat`: the runs of one catalogue merged into one report, where a case whose verdict
 //! changed from run to run is `flaky`.
 
-use crate::outcome::{CaseResult, Outcome};
-use crate::runner::RunReport;
+use crate::run::outcome::{CaseResult, Outcome};
+use crate::run::runner::RunReport;
 
 /// Merges the reports of repeated runs (in the order they ran) into one; `asked` is how many
 /// runs were asked for (fewer ran when one was interrupted or lost the target).
