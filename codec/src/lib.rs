@@ -43,6 +43,7 @@ mod decoder;
 pub mod dissect;
 mod error;
 mod fast;
+mod framer;
 pub mod hex;
 mod packet;
 pub mod properties;
@@ -62,6 +63,7 @@ mod writer;
 pub use decoder::{decode_slice, peek_protocol, Decoder, FixedHeader, MAX_PACKET_SIZE};
 pub use dissect::{dissect, Dissection};
 pub use error::{DecodeError, DecodeErrorInfo, EncodeError, ErrorKind};
+pub use framer::{FrameError, Framed, Framer};
 pub use packet::{
     Auth, ConnAck, Connect, ConnectRef, Disconnect, FiltersIter, FiltersRef, Packet, PacketId,
     PacketRef, PacketType, PubAck, PubComp, PubRec, PubRel, Publish, PublishRef, RetainHandling,

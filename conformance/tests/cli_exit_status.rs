@@ -324,7 +324,7 @@ async fn junit_is_what_ci_dashboards_read() {
         r#"
 name = "Faulty broker"
 [[deviation]]
-case = "flows.pubrel-unknown-id-answered"
+case = "qos.pubrel-unknown-id-answered"
 protocol = "5"
 statement = "5.0 MQTT-4.3.3-11"
 reason = "closes the connection on a PUBREL for an unknown packet id"
@@ -348,7 +348,7 @@ evidence = "none"
         "--profile",
         profile.to_str().unwrap(),
         "--filter",
-        "flows.pubrel-unknown-id-answered",
+        "qos.pubrel-unknown-id-answered",
         "--filter",
         "qos.qos0-round-trip",
         "--filter",
@@ -375,7 +375,7 @@ evidence = "none"
         x.contains("<testsuite name=\"Faulty broker MQTT 5.0\""),
         "{x}"
     );
-    assert!(x.contains("classname=\"mqtt5.flows\""), "{x}");
+    assert!(x.contains("classname=\"mqtt5.qos\""), "{x}");
     // The known deviation: skipped as xfail, with the deviation and its evidence.
     assert!(
         x.contains("<skipped message=\"known deviation from 5.0 MQTT-4.3.3-11: closes the connection on a PUBREL for an unknown packet id\" type=\"xfail\">"),

@@ -12,7 +12,7 @@ use touchstone_conformance::cases;
 use touchstone_conformance::run::outcome::{CaseResult, Outcome};
 use touchstone_conformance::run::profile::Profile;
 
-const CASE: &str = "flows.pubrel-unknown-id-answered";
+const CASE: &str = "qos.pubrel-unknown-id-answered";
 
 async fn broker(faulty: bool) -> RunningServer {
     let b = Server::start(ServerConfig::default())

@@ -23,7 +23,7 @@ const CASES: &[(&str, &str)] = &[
     ("limits.publish-above-maximum-qos", "0x9B"),
     ("limits.retained-publish-refused-without-retain", "0x9A"),
     ("disconnect.reserved-flags-malformed", "0x81"),
-    ("conn-session.takeover-closes-old-connection", "0x8E"),
+    ("session.takeover-closes-old-connection", "0x8E"),
 ];
 
 /// Runs `ids` against a reference broker started with `config`.
@@ -119,7 +119,7 @@ async fn a_server_user_property_added_after_the_publishers_is_accepted_mqtt_3_3_
 /// subscribing only to topics whose last level is `bom`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_subscription_to_a_topic_with_u_feff_is_a_skip_mqtt_1_5_4_3() {
-    const CASE: &str = "conn-session.bom-in-topic-kept";
+    const CASE: &str = "utf8.bom-in-topic-kept";
     let mut config = ServerConfig::default();
     config.broker.acl = vec![touchstone_broker::AclRule {
         user: "*".into(),

@@ -1,11 +1,11 @@
-//! Per-connection state: input buffer and decoder, the phase of the CONNECT exchange,
+//! Per-connection state: the framer of its input, the phase of the CONNECT exchange,
 //! keep-alive, the client's limits, topic aliases both ways, and the output buffer.
 
 use crate::fxhash::PeerKeyMap;
 use std::net::SocketAddr;
 
 use bytes::BytesMut;
-use touchstone_codec::{Connect, Decoder, Packet, Protocol, Str, Will};
+use touchstone_codec::{Connect, Decoder, Framer, Packet, Protocol, Str, Will};
 
 use super::SessionId;
 use super::{Action, ConnectionId, Millis};
@@ -35,11 +35,11 @@ pub(crate) struct Conn {
     pub id: ConnectionId,
     pub peer: Option<SocketAddr>,
     pub opened_at: Millis,
-    pub inbuf: BytesMut,
     pub out: BytesMut,
     pub dirty: bool,
     pub protocol: Option<Protocol>,
-    pub decoder: Decoder,
+    /// The input: bytes in, packets out (the version is set once the CONNECT shows it).
+    pub framer: Framer,
     pub phase: Phase,
     pub session: Option<SessionId>,
     pub client_id: Str,
@@ -76,11 +76,10 @@ impl Conn {
             id,
             peer,
             opened_at: now,
-            inbuf: BytesMut::new(),
             out: BytesMut::new(),
             dirty: false,
             protocol: None,
-            decoder: Decoder::new(Protocol::V3_1_1).with_max_packet_size(max_packet),
+            framer: Framer::new(Decoder::new(Protocol::V3_1_1).with_max_packet_size(max_packet)),
             phase: Phase::AwaitingConnect,
             session: None,
             client_id: Str::new(),

@@ -381,7 +381,7 @@ impl Broker {
                 // Faults `hang_on_malformed`, `wedge_after_malformed`: ignore the bytes.
                 return;
             }
-            conn.inbuf.extend_from_slice(data);
+            conn.framer.push(data);
             conn.last_rx = now;
         }
         loop {
@@ -389,11 +389,13 @@ impl Broker {
                 return;
             };
             if conn.protocol.is_none() {
-                match peek_protocol(&conn.inbuf) {
+                match peek_protocol(conn.framer.buffered()) {
                     Ok(Some(p)) => {
                         conn.protocol = Some(p);
-                        conn.decoder = touchstone_codec::Decoder::new(p)
-                            .with_max_packet_size(self.config.max_packet());
+                        conn.framer.set_decoder(
+                            touchstone_codec::Decoder::new(p)
+                                .with_max_packet_size(self.config.max_packet()),
+                        );
                     }
                     Ok(None) => return,
                     Err(e) => {
@@ -402,16 +404,16 @@ impl Broker {
                     }
                 }
             }
-            let before = conn.inbuf.len();
-            match conn.decoder.decode(&mut conn.inbuf) {
+            let before = conn.framer.consumed();
+            match conn.framer.next_packet() {
                 Ok(Some(packet)) => self.on_packet(id, packet),
                 Ok(None) => return,
                 Err(e) => {
                     if self.config.faults.accept_malformed && conn.connected() {
                         // Fault: skip the bad packet instead of closing (breaks 5.0
                         // [MQTT-4.13.1-1], 3.1.1 [MQTT-4.8.0-1]).
-                        if conn.inbuf.len() == before {
-                            conn.inbuf.clear();
+                        if conn.framer.consumed() == before {
+                            conn.framer.take_buffered();
                         }
                         continue;
                     }
@@ -423,7 +425,7 @@ impl Broker {
                             // Fault: neither close nor read on (breaks 5.0 [MQTT-4.13.1-1],
                             // 3.1.1 [MQTT-4.8.0-1]).
                             conn.fault_hung = true;
-                            conn.inbuf.clear();
+                            conn.framer.take_buffered();
                             return;
                         }
                     }
@@ -439,11 +441,16 @@ impl Broker {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
-        if e.kind == ErrorKind::UnsupportedProtocol && conn.inbuf.len() > 8 {
+        if e.kind == ErrorKind::UnsupportedProtocol && conn.framer.buffered().len() > 8 {
             // A CONNECT with protocol name "MQTT" and a level we do not support: 3.1.1
             // [MQTT-3.1.2-2] answers CONNACK 0x01 (in the 3.1.1 format the client may read;
             // 5.0 [MQTT-3.1.2-2] allows it too) and closes.
-            let name_is_mqtt = conn.inbuf.windows(6).take(8).any(|w| w == b"\x00\x04MQTT");
+            let name_is_mqtt = conn
+                .framer
+                .buffered()
+                .windows(6)
+                .take(8)
+                .any(|w| w == b"\x00\x04MQTT");
             if name_is_mqtt {
                 conn.send_raw(&[0x20, 0x02, 0x00, 0x01], &mut self.outbox);
             }

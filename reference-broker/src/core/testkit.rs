@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use bytes::BytesMut;
-use touchstone_codec::{ConnAck, Connect, Decoder, Packet, Protocol};
+use touchstone_codec::{ConnAck, Connect, Decoder, Framer, Packet, Protocol};
 
 use super::{Action, Broker, CloseReason, ConnectionId, Event, Millis};
 use crate::config::Config;
@@ -13,7 +13,7 @@ use crate::config::Config;
 #[derive(Debug)]
 struct Peer {
     protocol: Protocol,
-    buf: BytesMut,
+    framer: Framer,
     packets: Vec<Packet>,
     closed: Option<CloseReason>,
 }
@@ -50,7 +50,7 @@ impl TestBroker {
             conn,
             Peer {
                 protocol,
-                buf: BytesMut::new(),
+                framer: Framer::new(Decoder::new(protocol)),
                 packets: Vec::new(),
                 closed: None,
             },
@@ -176,15 +176,14 @@ impl TestBroker {
                     let Some(peer) = self.peers.get_mut(&conn) else {
                         continue;
                     };
-                    peer.buf.extend_from_slice(&bytes);
-                    let decoder = Decoder::new(peer.protocol);
+                    peer.framer.push(&bytes);
                     loop {
-                        match decoder.decode(&mut peer.buf) {
+                        match peer.framer.next_packet() {
                             Ok(Some(p)) => peer.packets.push(p),
                             Ok(None) => break,
                             Err(_) => {
                                 self.undecodable.insert(conn);
-                                peer.buf.clear();
+                                peer.framer.take_buffered();
                                 break;
                             }
                         }

@@ -57,13 +57,14 @@ impl Runner {
         if c.input_dead {
             return out;
         }
-        c.mirror.extend_from_slice(chunk);
+        c.mirror.push(chunk);
         loop {
             if c.protocol.is_none() {
-                match peek_protocol(&c.mirror) {
+                match peek_protocol(c.mirror.buffered()) {
                     Ok(Some(p)) => {
                         c.protocol = Some(p);
-                        c.decoder = Some(Decoder::new(p).with_max_packet_size(max));
+                        c.mirror
+                            .set_decoder(Decoder::new(p).with_max_packet_size(max));
                     }
                     Ok(None) => return out,
                     Err(e) => {
@@ -75,10 +76,7 @@ impl Runner {
                     }
                 }
             }
-            let Some(d) = &c.decoder else {
-                return out;
-            };
-            match d.decode(&mut c.mirror) {
+            match c.mirror.next_packet() {
                 Ok(Some(p)) => {
                     // The client's 5.0 limits bind what the broker sends from this very event
                     // on (the CONNACK first: found by the fuzzer, a CONNACK too large for a

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use bytes::BytesMut;
-use touchstone_codec::{Connect, Decoder, Protocol, Publish, QoS};
+use touchstone_codec::{Connect, Framer, Protocol, Publish, QoS};
 
 /// Parses a tagged payload `t:{n}`.
 pub(super) fn tag_of(payload: &[u8]) -> Option<u64> {
@@ -72,10 +72,9 @@ pub(super) struct SessionModel {
 
 #[derive(Debug)]
 pub(super) struct ConnModel {
-    /// Input mirror.
-    pub(super) mirror: BytesMut,
+    /// Input mirror (its decoder is set once the CONNECT shows the version).
+    pub(super) mirror: Framer,
     pub(super) protocol: Option<Protocol>,
-    pub(super) decoder: Option<Decoder>,
     /// The input stopped being decodable: the broker closes; the mirror stops.
     pub(super) input_dead: bool,
     /// Output reassembly.

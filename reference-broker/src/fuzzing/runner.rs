@@ -147,9 +147,10 @@ impl Runner {
         self.conns.insert(
             id,
             ConnModel {
-                mirror: BytesMut::new(),
+                mirror: touchstone_codec::Framer::new(touchstone_codec::Decoder::new(
+                    Protocol::V3_1_1,
+                )),
                 protocol: None,
-                decoder: None,
                 input_dead: false,
                 out: BytesMut::new(),
                 out_protocol: None,

@@ -3,9 +3,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use touchstone_codec::properties::{ConnectProperties, WillProperties};
-use touchstone_codec::{Connect, Decoder, Packet, QoS, Str, Will};
+use touchstone_codec::{Connect, Decoder, Framer, Packet, QoS, Str, Will};
 
 use super::Client;
 use crate::harness::context::CaseShared;
@@ -196,9 +196,8 @@ impl ClientBuilder {
             builder: self,
             label,
             protocol,
-            decoder: Decoder::new(protocol),
+            framer: Framer::new(Decoder::new(protocol)),
             transport,
-            buf: BytesMut::new(),
             inbox: VecDeque::new(),
             closed: None,
             broken: None,

@@ -13,11 +13,11 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 use touchstone_codec::{
-    decode_slice, ConnAck, DecodeError, Decoder, Disconnect, FixedHeader, Packet, PacketId,
-    Protocol, PubAck, PubComp, PubRec, Publish, QoS, ReasonCode, MAX_PACKET_SIZE,
+    decode_slice, ConnAck, DecodeError, Disconnect, Framer, Packet, PacketId, Protocol, PubAck,
+    PubComp, PubRec, Publish, QoS, ReasonCode,
 };
 
 pub use builder::ClientBuilder;
@@ -45,9 +45,8 @@ pub struct Client {
     builder: ClientBuilder,
     label: String,
     protocol: Protocol,
-    decoder: Decoder,
+    framer: Framer,
     transport: Transport,
-    buf: BytesMut,
     inbox: VecDeque<Packet>,
     closed: Option<CloseKind>,
     broken: Option<Failure>,
@@ -183,55 +182,38 @@ impl Client {
         Ok(())
     }
 
-    /// Decodes the next whole packet from the buffer, if there is one.
+    /// Takes the next whole packet off the stream, if there is one (through the codec's
+    /// [`Framer`], the one place received bytes become packets).
     fn try_decode(&mut self) -> Result<Option<Packet>, CaseError> {
         loop {
-            if self.buf.is_empty() {
-                return Ok(None);
-            }
-            let h = match FixedHeader::parse(&self.buf, self.protocol, MAX_PACKET_SIZE) {
-                Ok(Some(h)) => h,
-                Ok(None) => return Ok(None),
-                Err(e) => {
-                    let raw = self.buf.split().freeze();
-                    return Err(self.undecodable(raw, e));
-                }
-            };
-            let len = h.packet_len();
-            if self.buf.len() < len {
-                return Ok(None);
-            }
-            let raw = Bytes::copy_from_slice(&self.buf[..len]);
-            let before = self.buf.len();
-            match self.decoder.decode(&mut self.buf) {
-                Ok(Some(p)) => {
+            match self.framer.next_frame() {
+                Ok(Some(f)) => {
                     self.shared.transcript.push(
                         &self.label,
                         Direction::Recv,
-                        raw,
-                        Some(p.clone()),
+                        f.raw,
+                        Some(f.packet.clone()),
                         None,
                     );
-                    return Ok(Some(p));
+                    return Ok(Some(f.packet));
                 }
                 Ok(None) => return Ok(None),
+                Err(e) if !e.resumable => {
+                    let raw = self.framer.take_buffered();
+                    return Err(self.undecodable(raw, e.error));
+                }
                 Err(e) => {
-                    // The decoder may or may not have taken the frame off the buffer: take
-                    // exactly this frame, so that what follows can still be read.
-                    if self.buf.len() == before {
-                        self.buf.advance(len);
-                    }
-                    if !self.skips(&raw, h.header_len) {
-                        return Err(self.undecodable(raw, e));
+                    if !self.skips(&e.raw, e.header_len.unwrap_or(0)) {
+                        return Err(self.undecodable(e.raw, e.error));
                     }
                     self.shared.transcript.push(
                         &self.label,
                         Direction::Recv,
-                        raw,
+                        e.raw,
                         None,
                         Some(format!(
-                            "not a valid MQTT {} packet: {e}; skipped: this client receives other cases' traffic, judged by the cases that sent it",
-                            self.protocol
+                            "not a valid MQTT {} packet: {}; skipped: this client receives other cases' traffic, judged by the cases that sent it",
+                            self.protocol, e.error
                         )),
                     );
                 }
@@ -288,11 +270,11 @@ impl Client {
                 return Ok(Event::Closed(kind.clone()));
             }
             match self.transport.recv(deadline).await {
-                Received::Data(b) => self.buf.extend_from_slice(&b),
+                Received::Data(b) => self.framer.push(&b),
                 Received::Timeout => return Ok(Event::Timeout),
                 Received::Closed(kind) => {
-                    if !self.buf.is_empty() {
-                        let raw = self.buf.split().freeze();
+                    if !self.framer.buffered().is_empty() {
+                        let raw = self.framer.take_buffered();
                         self.shared.transcript.push(
                             &self.label,
                             Direction::Recv,
@@ -435,7 +417,7 @@ impl Client {
     /// decoding (for answers whose format the case must work out itself).
     pub async fn read_until_closed(&mut self, within: Duration) -> Result<RawRead, CaseError> {
         let deadline = Instant::now() + within;
-        let mut data = std::mem::take(&mut self.buf);
+        let mut data = BytesMut::from(&self.framer.take_buffered()[..]);
         let closed = loop {
             if let Some(kind) = &self.closed {
                 break Some(kind.clone());

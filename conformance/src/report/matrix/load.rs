@@ -148,15 +148,24 @@ impl Report {
                 version: None,
             },
         };
+        // A report written before the areas were regrouped names some cases by their old ids.
+        let mut cases = report.cases;
+        for c in &mut cases {
+            c.id = crate::cases::current_id(&c.id).to_string();
+        }
+        let mut deviations = report.profile.deviations;
+        for d in &mut deviations {
+            d.case = crate::cases::current_id(&d.case).to_string();
+        }
         Ok(Report {
             path: path.to_string(),
             touchstone: report.touchstone,
             target: report.target,
             broker,
             started_unix_ms: report.started_unix_ms,
-            deviations: report.profile.deviations,
+            deviations,
             findings: report.profile.findings,
-            cases: report.cases,
+            cases,
         })
     }
 }

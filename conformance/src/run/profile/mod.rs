@@ -20,7 +20,7 @@
 //! intermittent = false         # true: a race, seen in some runs only, so a pass stays a pass
 //!
 //! [[knock-on]]                 # a case that fails only because of a deviation or finding above
-//! case = "flows.server-packet-ids-unique-in-flight"
+//! case = "qos.server-packet-ids-unique-in-flight"
 //! protocol = "all"
 //! cause = "qos.delivery-at-lower-of-published-and-granted"   # a deviation's case, or
 //!                              # a finding's reproducer path
@@ -43,6 +43,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use touchstone_codec::{Protocol, Statement};
 
+use crate::cases;
 use crate::harness::capability::CapabilityOverrides;
 use crate::harness::case::Case;
 use crate::spec;
@@ -64,6 +65,22 @@ struct ProfileFile {
     finding: Vec<FindingFile>,
     #[serde(default, rename = "knock-on")]
     knock_on: Vec<KnockOnFile>,
+}
+
+impl ProfileFile {
+    /// Case ids renamed since the profile was written (`cases::RENAMED`) name the case's
+    /// current id, so that older profiles keep working.
+    fn use_current_ids(&mut self) {
+        let current = |id: &mut String| *id = cases::current_id(id).to_string();
+        self.deviation.iter_mut().for_each(|d| current(&mut d.case));
+        for k in &mut self.knock_on {
+            current(&mut k.case);
+            current(&mut k.cause);
+        }
+        for f in &mut self.finding {
+            f.skip_cases.iter_mut().for_each(current);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -305,7 +322,9 @@ impl Profile {
 
     /// Parses and checks a profile's text.
     pub fn parse(text: &str, catalogue: &[Case]) -> Result<Profile, String> {
-        let file: ProfileFile = toml::from_str(text).map_err(|e| format!("invalid TOML: {e}"))?;
+        let mut file: ProfileFile =
+            toml::from_str(text).map_err(|e| format!("invalid TOML: {e}"))?;
+        file.use_current_ids();
         let capabilities = file.capabilities.unwrap_or_default();
         let capabilities_v311 = file.v311.and_then(|v| v.capabilities).unwrap_or_default();
         let capabilities_v5 = file.v5.and_then(|v| v.capabilities).unwrap_or_default();

@@ -59,7 +59,7 @@ fn knock_ons_take_the_statement_of_their_cause() {
     let text = KNOCK_BASE.to_string()
         + r#"
 [[knock-on]]
-case = "flows.server-packet-ids-unique-in-flight"
+case = "qos.server-packet-ids-unique-in-flight"
 protocol = "5"
 cause = "retain.clear-with-empty-payload"
 failure = "at AtLeastOnce"
@@ -76,7 +76,7 @@ intermittent = true
 "#;
     let p = parse(&text).unwrap();
     let k = p
-        .deviation("flows.server-packet-ids-unique-in-flight", Protocol::V5)
+        .deviation("qos.server-packet-ids-unique-in-flight", Protocol::V5)
         .unwrap();
     assert_eq!(k.statement.to_string(), "5.0 MQTT-3.3.1-6");
     assert_eq!(k.cause.as_deref(), Some("retain.clear-with-empty-payload"));
@@ -104,7 +104,7 @@ intermittent = true
     assert_eq!(k.statement.to_string(), "5.0 MQTT-3.14.4-1");
     assert!(k.intermittent);
     assert!(
-        !p.deviation("flows.server-packet-ids-unique-in-flight", Protocol::V5)
+        !p.deviation("qos.server-packet-ids-unique-in-flight", Protocol::V5)
             .unwrap()
             .intermittent
     );
@@ -134,7 +134,7 @@ fn bad_knock_ons_say_why() {
         ),
         (
             k(
-                "flows.server-packet-ids-unique-in-flight",
+                "qos.server-packet-ids-unique-in-flight",
                 "3.1.1",
                 "findings/x.md",
                 "f",
@@ -260,4 +260,18 @@ fn missing_file() {
     assert!(e
         .to_string()
         .starts_with("profile `/nonexistent/p.toml`: cannot read"));
+}
+
+#[test]
+fn a_renamed_case_answers_to_its_old_id() {
+    // `conn-session.empty-client-id` became `connect.empty-client-id` when the areas were
+    // regrouped by chapter: an older profile naming it keeps working.
+    let p = parse(
+        "[[deviation]]\ncase = \"conn-session.empty-client-id\"\nprotocol = \"5\"\nstatement = \"5.0 MQTT-3.1.3-6\"\nreason = \"r\"\nevidence = \"e\"",
+    )
+    .unwrap();
+    assert!(p
+        .deviation("connect.empty-client-id", Protocol::V5)
+        .is_some());
+    assert_eq!(p.deviations[0].case, "connect.empty-client-id");
 }

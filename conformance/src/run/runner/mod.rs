@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use touchstone_codec::Protocol;
 
+use crate::cases;
 use crate::harness::capability::Capabilities;
 use crate::harness::case::Case;
 use crate::harness::context::{AuthListener, Credentials, RunContext, Timing};
@@ -208,6 +209,14 @@ impl Progress for Quiet {}
 /// True if case `id` is selected by `pattern`: with `exact`, equal to it; otherwise a glob
 /// (`*`, `?`) over the whole id when it has wildcards, else a substring of the id.
 pub fn matches(pattern: &str, id: &str, exact: bool) -> bool {
+    // A case renamed when the areas were regrouped answers to its old id too.
+    matches_id(pattern, id, exact)
+        || cases::RENAMED
+            .iter()
+            .any(|(old, new)| *new == id && matches_id(pattern, old, exact))
+}
+
+fn matches_id(pattern: &str, id: &str, exact: bool) -> bool {
     if exact {
         return pattern == id;
     }
@@ -451,6 +460,19 @@ mod tests {
             "retain.store-and-deliver",
             "retain.store-and-deliver",
             true
+        ));
+    }
+
+    #[test]
+    fn renamed_cases_answer_to_their_old_ids() {
+        let new = "connect.empty-client-id";
+        assert!(matches("conn-session.empty-client-id", new, true));
+        assert!(matches("conn-session.*", new, false));
+        assert!(matches("conn-session", new, false));
+        assert!(!matches(
+            "conn-session.*",
+            "connect.second-connect-closes",
+            false
         ));
     }
 }

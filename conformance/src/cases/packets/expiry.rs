@@ -1,9 +1,12 @@
 //! 5.0 Message Expiry Interval.
 
-use super::prelude::*;
 use crate::harness::client::Client;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[EXPIRED_NOT_DELIVERED, INTERVAL_REDUCED];
+pub(crate) const CASES: &[Case] = &[
+    EXPIRED_NOT_DELIVERED,
+    INTERVAL_REDUCED,
+];
 
 /// A message whose Message Expiry Interval (1 s) passes while it waits for an offline
 /// session is not delivered; one with a long interval, published after it, is.

@@ -10,12 +10,15 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use touchstone_codec::{Subscribe, Subscription};
-
-use super::prelude::*;
 use crate::net::target::Target;
 use crate::harness::transcript::Direction;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[SUBPROTOCOL, FRAMES, TEXT_FRAME];
+pub(crate) const CASES: &[Case] = &[
+    SUBPROTOCOL,
+    FRAMES,
+    TEXT_FRAME,
+];
 
 type Ws = WebSocketStream<TcpStream>;
 

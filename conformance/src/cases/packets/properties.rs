@@ -1,8 +1,11 @@
 //! 5.0 properties forwarded from publisher to subscriber.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[USER_PROPERTIES, REQUEST_RESPONSE];
+pub(crate) const CASES: &[Case] = &[
+    USER_PROPERTIES,
+    REQUEST_RESPONSE,
+];
 
 /// User Properties reach the subscriber unaltered and in order, repeated names included.
 const USER_PROPERTIES: Case = Case {

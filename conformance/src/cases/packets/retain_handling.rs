@@ -1,9 +1,14 @@
 //! Retain Handling and Retain As Published (5.0 subscription options), and a retained QoS 0
 //! message replacing an earlier one (3.1.1).
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[RH1, RH2, RAP, QOS0_REPLACES];
+pub(crate) const CASES: &[Case] = &[
+    RH1,
+    RH2,
+    RAP,
+    QOS0_REPLACES,
+];
 
 /// Retain Handling 1: the retained message comes for a new subscription, not when the same
 /// filter is subscribed again.

@@ -1,9 +1,14 @@
 //! Malformed packets on the wire: the server closes the connection (5.0: after an optional
 //! DISCONNECT with a reason code of 0x80 or more), and does not act on the packet.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[PUBREL_FLAGS, SUBSCRIBE_FLAGS, PINGREQ_FLAGS, PUBACK_FLAGS];
+pub(crate) const CASES: &[Case] = &[
+    PUBREL_FLAGS,
+    SUBSCRIBE_FLAGS,
+    PINGREQ_FLAGS,
+    PUBACK_FLAGS,
+];
 
 /// PUBREL with fixed-header flags 0000 instead of 0010.
 const PUBREL_FLAGS: Case = Case {

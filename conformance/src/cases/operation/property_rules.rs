@@ -3,7 +3,7 @@
 //! Malformed Packet, which the server answers by closing the connection (5.0 [MQTT-4.13.1-1]);
 //! every allowed property is accepted.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
     FORBIDDEN_CONNECT,

@@ -1,8 +1,11 @@
 //! Keep Alive and PINGREQ / PINGRESP.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[EXPIRY, PING_KEEPS_ALIVE];
+pub(crate) const CASES: &[Case] = &[
+    EXPIRY,
+    PING_KEEPS_ALIVE,
+];
 
 /// A client that sends nothing for one and a half times its Keep Alive is disconnected.
 const EXPIRY: Case = Case {

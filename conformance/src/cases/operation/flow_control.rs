@@ -1,6 +1,6 @@
 //! 5.0 flow control: Receive Maximum both ways.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
     SERVER_RESPECTS_RECEIVE_MAXIMUM,

@@ -1,21 +1,60 @@
-//! SUBSCRIBE and SUBACK, UNSUBSCRIBE and UNSUBACK: several filters in one packet, the order of
+//! SUBSCRIBE and SUBACK (sections 3.8 and 3.9): several filters in one packet, the order of
 //! the codes, re-subscribing, subscription options (No Local, reserved bits), overlapping
-//! subscriptions with Subscription Identifiers, and deliveries already started when a
-//! subscription goes.
+//! subscriptions and their Subscription Identifiers and QoS.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
+    OVERLAP,
     MULTI_FILTER,
     RESUBSCRIBE,
     OPTIONS_RESERVED,
     NO_LOCAL,
     OVERLAPPING_IDS,
-    UNSUBSCRIBE_FLAGS,
-    UNSUBSCRIBE_MULTI,
-    UNSUBSCRIBE_INFLIGHT,
     NO_WILDCARDS,
 ];
+
+/// Two subscriptions of one client match a QoS 1 message, at QoS 0 and QoS 1: a copy comes at
+/// QoS 1 (one copy, or one per subscription).
+const OVERLAP: Case = Case {
+    id: "subscribe.overlapping-subscriptions-highest-qos",
+    title: "Overlapping subscriptions at QoS 0 and 1: the message is delivered honouring QoS 1",
+    protocols: BOTH,
+    statements: &[v311("MQTT-3.3.5-1"), v5("MQTT-3.3.4-2")],
+    requires: &[Qos1, Wildcards],
+    body: |t| Box::pin(overlap(t)),
+};
+
+async fn overlap(t: &mut Test) -> Verdict {
+    let topic = t.topic("ov/x");
+    let wild = t.topic("ov/+");
+    let mut sub = t.client("sub").connect().await?;
+    let granted = sub.subscribe(&topic, Q0).also(&wild, Q1).granted().await?;
+    if granted.get(1).copied() != Some(Q1) {
+        return Err(skip(
+            "the server did not grant QoS 1 for the wildcard subscription",
+        ));
+    }
+    let mut publ = t.client("pub").connect().await?;
+    publ.publish(&topic).qos(Q1).payload("both").acked().await?;
+    let because = cite(t, "MQTT-3.3.5-1", "MQTT-3.3.4-2");
+    let first = sub
+        .expect(publish(&topic).payload("both"))
+        .because(&because)
+        .await?;
+    sub.ack(&first).await?;
+    if first.qos == Q1 {
+        t.observe("one copy at QoS 1 came first (any further copy is allowed)");
+        return Ok(());
+    }
+    // A QoS 0 copy first: then a copy for the QoS 1 subscription must follow.
+    let second = sub
+        .expect(publish(&topic).qos(Q1).payload("both"))
+        .because(&because)
+        .await?;
+    t.observe("one copy per subscription: QoS 0, then QoS 1");
+    sub.ack(&second).await
+}
 
 /// The codes a SUBACK may carry: 3.1.1 section 3.9.3, 5.0 section 3.9.3.
 fn allowed_suback_code(v5: bool, code: ReasonCode) -> bool {
@@ -314,130 +353,6 @@ async fn overlapping_ids(t: &mut Test) -> Verdict {
     .because(&[v5("MQTT-3.3.4-3"), v5("MQTT-3.3.4-5")])
     .await?;
     Ok(())
-}
-
-/// UNSUBSCRIBE with fixed-header flags 0000 instead of 0010.
-const UNSUBSCRIBE_FLAGS: Case = Case {
-    id: "subscribe.unsubscribe-reserved-flags",
-    title: "UNSUBSCRIBE with reserved flags other than 0010 closes the connection, unanswered",
-    protocols: BOTH,
-    statements: &[v311("MQTT-3.10.1-1"), v5("MQTT-3.10.1-1")],
-    requires: &[],
-    body: |t| Box::pin(unsubscribe_flags(t)),
-};
-
-async fn unsubscribe_flags(t: &mut Test) -> Verdict {
-    let topic = t.topic("u");
-    let mut c = t.client("c").connect().await?;
-    c.subscribe(&topic, Q0).granted().await?;
-    // UNSUBSCRIBE, packet id 7, one filter, flags 0000.
-    let mut frame = Frame::new(0xA0).u16(7);
-    if t.is_v5() {
-        frame = frame.varint(0);
-    }
-    c.send_raw(frame.string(&topic).to_bytes()).await?;
-    let because = cite(t, "MQTT-3.10.1-1", "MQTT-3.10.1-1");
-    c.expect_closed().because(&because).await?;
-    let id = PacketId::new(7).ok_or_else(|| CaseError::Error("packet id".into()))?;
-    c.expect_no(unsuback(id), Duration::ZERO)
-        .await
-        .map_err(|e| e.because(&because))
-}
-
-/// One UNSUBSCRIBE for a filter never subscribed and two subscribed ones: one UNSUBACK (5.0:
-/// a code per filter in filter order — 0x11 or 0x00 for the first, 0x00 for the others), both
-/// subscriptions gone, a third one untouched.
-const UNSUBSCRIBE_MULTI: Case = Case {
-    id: "subscribe.unsubscribe-multiple-filters",
-    title: "An UNSUBSCRIBE with several filters removes each and gets one UNSUBACK, codes in order",
-    protocols: BOTH,
-    statements: &[
-        v311("MQTT-3.10.4-4"),
-        v311("MQTT-3.10.4-6"),
-        v5("MQTT-3.10.4-4"),
-        v5("MQTT-3.10.4-6"),
-        v5("MQTT-3.11.3-1"),
-    ],
-    requires: &[],
-    body: |t| Box::pin(unsubscribe_multi(t)),
-};
-
-async fn unsubscribe_multi(t: &mut Test) -> Verdict {
-    let [never, a, b, kept] = [t.topic("x"), t.topic("a"), t.topic("b"), t.topic("c")];
-    let mut s = t.client("sub").connect().await?;
-    for f in [&a, &b, &kept] {
-        s.subscribe(f, Q0).granted().await?;
-    }
-    let id = s.unsubscribe(&never).also(&a).also(&b).send().await?;
-    let because = cite_all(
-        t,
-        &["MQTT-3.10.4-4", "MQTT-3.10.4-6"],
-        &["MQTT-3.10.4-4", "MQTT-3.10.4-6", "MQTT-3.11.3-1"],
-    );
-    let ack = if t.is_v5() {
-        s.expect(unsuback(id).codes(3)).because(&because).await?
-    } else {
-        s.expect(unsuback(id)).because(&because).await?
-    };
-    if t.is_v5() {
-        let codes = &ack.reason_codes;
-        t.observe(format!(
-            "UNSUBACK codes (never subscribed, subscribed, subscribed): {}",
-            codes
-                .iter()
-                .map(|c| format!("0x{:02X}", c.0))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        let first_ok = matches!(codes[0].0, 0x00 | 0x11);
-        if !first_ok || codes[1].0 != 0x00 || codes[2].0 != 0x00 {
-            return Err(CaseError::fail(
-                "UNSUBACK codes in filter order: 0x11 (or 0x00), 0x00, 0x00",
-                format!("{codes:?}"),
-            )
-            .because(&[v5("MQTT-3.11.3-1")]));
-        }
-    }
-    let mut publ = t.client("pub").connect().await?;
-    for topic in [&a, &b, &kept] {
-        publ.publish(topic).payload("m").send().await?;
-    }
-    // Control: the subscription not named is still there.
-    s.expect(publish(&kept)).await?;
-    s.expect_nothing(t.quiet())
-        .await
-        .map_err(|e| e.because(&cite(t, "MQTT-3.10.4-6", "MQTT-3.10.4-6")))
-}
-
-/// A QoS 1 delivery started before the UNSUBSCRIBE is still completed after it: unacknowledged
-/// when the connection drops, it is sent again (DUP) when the session resumes, although the
-/// subscription is gone.
-const UNSUBSCRIBE_INFLIGHT: Case = Case {
-    id: "subscribe.unsubscribe-completes-started-delivery",
-    title: "A QoS 1 delivery started before UNSUBSCRIBE is still completed after it",
-    protocols: BOTH,
-    statements: &[v311("MQTT-3.10.4-3"), v5("MQTT-3.10.4-3")],
-    requires: &[Qos1],
-    body: |t| Box::pin(unsubscribe_inflight(t)),
-};
-
-async fn unsubscribe_inflight(t: &mut Test) -> Verdict {
-    let topic = t.topic("f");
-    let mut s = t.client("sub").persistent_session().connect().await?;
-    let granted = s.subscribe(&topic, Q1).granted().await?;
-    need_granted(&granted, Q1)?;
-    let mut publ = t.client("pub").connect().await?;
-    publ.publish(&topic).qos(Q1).payload("m").acked().await?;
-    // Delivery started, not acknowledged; then the subscription goes and the connection drops.
-    s.expect(publish(&topic).qos(Q1).payload("m")).await?;
-    s.unsubscribe(&topic).acked().await?;
-    s.close().await;
-    let mut s = s.reconnect().clean_start(false).connect().await?;
-    let m = s
-        .expect(publish(&topic).qos(Q1).dup(true).payload("m"))
-        .because(&cite(t, "MQTT-3.10.4-3", "MQTT-3.10.4-3"))
-        .await?;
-    s.ack(&m).await
 }
 
 /// A 3.1.1 server without wildcard support refuses a wildcard filter (SUBACK 0x80). Runs only

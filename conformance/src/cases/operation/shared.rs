@@ -1,8 +1,12 @@
 //! Shared subscriptions (5.0 section 4.8.2): `$share/{group}/{filter}`.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[NO_LOCAL, GRANTED_QOS, QOS2_RESUMED];
+pub(crate) const CASES: &[Case] = &[
+    NO_LOCAL,
+    GRANTED_QOS,
+    QOS2_RESUMED,
+];
 
 /// No Local 1 on a shared subscription is a Protocol Error: the server closes the connection
 /// (after DISCONNECT 0x82, or another code of 0x80 or more), no SUBACK.

@@ -5,11 +5,16 @@
 //! packet fits. A server that never sends Reason Strings passes, which the spec allows.
 
 use touchstone_codec::Statement;
-
-use super::prelude::*;
 use crate::harness::client::Client;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[CONNACK, PUBLISH_ACKS, SUBSCRIBE_ACKS, DISCONNECT, AUTH];
+pub(crate) const CASES: &[Case] = &[
+    CONNACK,
+    PUBLISH_ACKS,
+    SUBSCRIBE_ACKS,
+    DISCONNECT,
+    AUTH,
+];
 
 /// The Maximum Packet Size the cases announce: room for every packet's required content, not
 /// for a long Reason String.
@@ -150,7 +155,7 @@ async fn publish_acks_fit(t: &mut Test) -> Verdict {
         .await?;
     // Last, as a server may close the connection on it: PUBREL for an identifier the server
     // does not hold. PUBCOMP 0x92 (Packet Identifier not found) is likely;
-    // flows.pubrel-unknown-id-answered judges a server that closes the connection instead.
+    // qos.pubrel-unknown-id-answered judges a server that closes the connection instead.
     let unknown = PacketId::new(4242).unwrap_or(PacketId::MIN);
     c.send(Packet::PubRel(touchstone_codec::PubRel::new(unknown)))
         .await?;

@@ -1,8 +1,12 @@
 //! Topic names and filters: `+`, `#`, and `$`-topics.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[SINGLE_LEVEL, MULTI_LEVEL, DOLLAR];
+pub(crate) const CASES: &[Case] = &[
+    SINGLE_LEVEL,
+    MULTI_LEVEL,
+    DOLLAR,
+];
 
 /// `+` matches exactly one level, including an empty one.
 const SINGLE_LEVEL: Case = Case {

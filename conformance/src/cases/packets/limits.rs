@@ -1,7 +1,7 @@
 //! 5.0 limits negotiated in CONNECT and CONNACK: Maximum Packet Size both ways, Maximum QoS,
 //! Retain Available, Request Response Information.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
     CLIENT_MAXIMUM_PACKET_SIZE,

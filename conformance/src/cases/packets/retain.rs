@@ -3,9 +3,44 @@
 //! The retained message is published at QoS 1: a retained QoS 0 message may be discarded by the
 //! server at any time (3.1.1 MQTT-3.3.1-7), so QoS 0 would prove nothing.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[STORE, CLEAR, PLAIN_KEEPS];
+pub(crate) const CASES: &[Case] = &[
+    RETAINED_SURVIVES_SESSION,
+    STORE,
+    CLEAR,
+    PLAIN_KEEPS,
+];
+
+/// 3.1.1: retained messages are not session state; they stay when the publisher's session ends.
+const RETAINED_SURVIVES_SESSION: Case = Case {
+    id: "retain.survives-session-end",
+    title: "A retained message outlives the session of the client that published it",
+    protocols: V311,
+    statements: &[v311("MQTT-3.1.2-7")],
+    requires: &[Retain, Qos1],
+    body: |t| Box::pin(retained_survives_session(t)),
+};
+
+async fn retained_survives_session(t: &mut Test) -> Verdict {
+    let topic = t.topic("r");
+    let mut a = t.client("a").connect().await?;
+    a.publish(&topic)
+        .qos(Q1)
+        .retain()
+        .payload("kept")
+        .acked()
+        .await?;
+    // Clean Session 1: the session ends with this connection.
+    a.disconnect().await?;
+    let mut b = t.client("b").connect().await?;
+    b.subscribe(&topic, Q1).granted().await?;
+    let m = b
+        .expect(publish(&topic).retain(true).payload("kept"))
+        .because(&[v311("MQTT-3.1.2-7")])
+        .await?;
+    b.ack(&m).await
+}
 
 /// A retained message is stored: new subscriptions get it with RETAIN 1, established ones get
 /// the live message with RETAIN 0.

@@ -1,8 +1,7 @@
-//! CONNECT and CONNACK beyond the basics: the first packet, the protocol name, reserved flags,
-//! client identifiers, session takeover and expiry, the Will's retain, delay and properties,
-//! and UTF-8 strings on the wire.
+//! CONNECT and CONNACK (sections 3.1 and 3.2): the first packet, the protocol name and level,
+//! reserved flags, client identifiers, credentials.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
     FIRST_NOT_CONNECT,
@@ -11,16 +10,10 @@ pub(crate) const CASES: &[Case] = &[
     CLIENT_ID_23_ALNUM,
     EMPTY_CLIENT_ID,
     EMPTY_CLIENT_ID_PERSISTENT,
-    TAKEOVER,
-    SESSION_EXPIRY,
-    RETAINED_SURVIVES_SESSION,
-    BOM_KEPT,
-    ILL_FORMED_UTF8,
-    NUL_IN_TOPIC,
-    WILL_RETAINED,
-    NO_WILL_FLAG,
-    WILL_DELAY_RECONNECT,
-    WILL_USER_PROPERTIES,
+    UNSUPPORTED_LEVEL,
+    UNSUPPORTED_VERSION,
+    SECOND_CONNECT,
+    BAD_PASSWORD,
 ];
 
 /// What a server sent on a connection it should refuse: nothing, or (where `connack_ok`) one
@@ -124,7 +117,7 @@ fn judge_refusal(
 /// The first packet on a connection must be CONNECT: a PINGREQ first makes the server close
 /// the connection, unanswered.
 const FIRST_NOT_CONNECT: Case = Case {
-    id: "conn-session.first-packet-not-connect-closes",
+    id: "connect.first-packet-not-connect-closes",
     title: "A first packet other than CONNECT makes the server close the connection",
     protocols: BOTH,
     statements: &[
@@ -148,7 +141,7 @@ async fn first_not_connect(t: &mut Test) -> Verdict {
 /// close or go on under another specification (but never accept it as 3.1.1); 5.0 allows a
 /// CONNACK 0x84 and then requires the close.
 const WRONG_PROTOCOL_NAME: Case = Case {
-    id: "conn-session.wrong-protocol-name",
+    id: "connect.wrong-protocol-name",
     title: "A CONNECT with Protocol Name other than MQTT is not accepted",
     protocols: BOTH,
     statements: &[v311("MQTT-3.1.2-1"), v5("MQTT-3.1.2-1")],
@@ -208,7 +201,7 @@ async fn wrong_protocol_name(t: &mut Test) -> Verdict {
 /// connection (3.1.1: without CONNACK; 5.0: after an optional refusing CONNACK) and does not
 /// process the PUBLISH sent right behind the CONNECT.
 const RESERVED_CONNECT_FLAG: Case = Case {
-    id: "conn-session.reserved-connect-flag-refused",
+    id: "connect.reserved-flag-refused",
     title: "CONNECT with the reserved flag set is refused and what follows it ignored",
     protocols: BOTH,
     statements: &[
@@ -270,7 +263,7 @@ async fn reserved_connect_flag(t: &mut Test) -> Verdict {
 /// A Client Identifier of 23 characters from 0-9, a-z, A-Z is accepted: CONNACK 0 as the first
 /// packet.
 const CLIENT_ID_23_ALNUM: Case = Case {
-    id: "conn-session.client-id-23-alphanumerics-accepted",
+    id: "connect.client-id-23-alphanumerics-accepted",
     title: "A 23-character alphanumeric Client Identifier is accepted with CONNACK 0",
     protocols: BOTH,
     statements: &[
@@ -326,7 +319,7 @@ async fn client_id_23(t: &mut Test) -> Verdict {
 /// identifier the server assigns (5.0: returned as Assigned Client Identifier), or refused
 /// with CONNACK 0x02 (3.1.1) / 0x85 (5.0) and the close.
 const EMPTY_CLIENT_ID: Case = Case {
-    id: "conn-session.empty-client-id",
+    id: "connect.empty-client-id",
     title: "An empty Client Identifier gets a unique assigned one, or a refusal and the close",
     protocols: BOTH,
     statements: &[
@@ -435,7 +428,7 @@ async fn empty_client_id(t: &mut Test) -> Verdict {
 
 /// 3.1.1: an empty Client Identifier with Clean Session 0 gets CONNACK 0x02, then the close.
 const EMPTY_CLIENT_ID_PERSISTENT: Case = Case {
-    id: "conn-session.empty-client-id-clean-session-0-refused",
+    id: "connect.empty-client-id-clean-session-0-refused",
     title: "An empty Client Identifier with Clean Session 0 gets CONNACK 0x02 and the close",
     protocols: V311,
     statements: &[v311("MQTT-3.1.3-8"), v311("MQTT-3.1.3-9")],
@@ -462,403 +455,222 @@ async fn empty_client_id_persistent(t: &mut Test) -> Verdict {
     Ok(())
 }
 
-/// A second connection with the same Client Identifier takes the session over: the old
-/// connection is closed (5.0: after an optional DISCONNECT 0x8E without Session Expiry
-/// Interval, and nothing after it), the new one resumes the session with its subscription.
-const TAKEOVER: Case = Case {
-    id: "conn-session.takeover-closes-old-connection",
-    title: "A CONNECT with a connected Client Identifier closes the old connection and resumes the session",
-    protocols: BOTH,
+/// A CONNECT with a protocol level the server does not support gets CONNACK 0x01, then the
+/// close.
+const UNSUPPORTED_LEVEL: Case = Case {
+    id: "connect.unsupported-protocol-level",
+    title: "An unsupported protocol level gets CONNACK 0x01 and the close",
+    protocols: V311,
     statements: &[
-        v311("MQTT-3.1.4-2"),
-        v311("MQTT-3.1.4-3"),
-        v311("MQTT-4.1.0-1"),
-        v5("MQTT-3.1.4-3"),
-        v5("MQTT-3.1.4-4"),
-        v5("MQTT-4.1.0-1"),
-        v5("MQTT-3.14.2-1"),
-        v5("MQTT-3.14.2-2"),
-        v5("MQTT-3.14.4-1"),
-        v5("MQTT-3.14.4-2"),
-        v5("MQTT-4.13.2-1"),
+        v311("MQTT-3.1.2-2"),
+        v311("MQTT-3.2.2-4"),
+        v311("MQTT-3.2.2-5"),
     ],
     requires: &[],
-    body: |t| Box::pin(takeover(t)),
+    body: |t| Box::pin(unsupported_level(t)),
 };
 
-async fn takeover(t: &mut Test) -> Verdict {
-    let topic = t.topic("s");
-    let mut old = t.client("a").persistent_session().connect().await?;
-    old.subscribe(&topic, Q0).granted().await?;
+async fn unsupported_level(t: &mut Test) -> Verdict {
+    let builder = t.client("c");
+    let login = builder.connect_packet();
+    let mut c = builder.open().await?;
+    let id = c.client_id().to_string();
+    // CONNECT as 3.1.1 lays it out, with Protocol Level 6 (no such version).
+    let connect = with_login(
+        Frame::new(0x10)
+            .string("MQTT")
+            .u8(6)
+            .u8(0x02 | login_flags(&login))
+            .u16(60)
+            .string(&id),
+        &login,
+    );
+    c.send_raw(connect.to_bytes()).await?;
+    c.expect(
+        connack()
+            .reason(ReasonCode::V3_UNACCEPTABLE_PROTOCOL_VERSION)
+            .session_present(false),
+    )
+    .because(&[v311("MQTT-3.1.2-2"), v311("MQTT-3.2.2-4")])
+    .await?;
+    c.expect_closed()
+        .because(&[v311("MQTT-3.1.2-2"), v311("MQTT-3.2.2-5")])
+        .await?;
+    Ok(())
+}
 
-    let mut new = t.client("a").persistent_session().send_connect().await?;
-    new.expect(connack().accepted().session_present(true))
+/// 5.0: a protocol version other than 5 that the server refuses gets an optional CONNACK 0x84
+/// and the close.
+///
+/// Accepted answers: CONNACK 0x84 in the 5.0 format; no CONNACK; or the 3.1.1-format CONNACK
+/// 0x01 — a server that also implements 3.1.1 is bound by 3.1.1 MQTT-3.1.2-2 to answer the very
+/// same bytes that way, since it cannot tell which version's client sent level 6. Anything
+/// else, or no close, fails.
+const UNSUPPORTED_VERSION: Case = Case {
+    id: "connect.unsupported-protocol-version",
+    title: "An unsupported protocol version gets at most a refusing CONNACK, then the close",
+    protocols: V5,
+    statements: &[
+        v5("MQTT-3.1.2-2"),
+        v5("MQTT-3.2.2-6"),
+        v5("MQTT-3.2.2-7"),
+    ],
+    requires: &[],
+    body: |t| Box::pin(unsupported_version(t)),
+};
+
+async fn unsupported_version(t: &mut Test) -> Verdict {
+    let builder = t.client("c");
+    let login = builder.connect_packet();
+    let mut c = builder.open().await?;
+    let id = c.client_id().to_string();
+    // CONNECT as 5.0 lays it out (Property Length 0), with Protocol Version 6.
+    let connect = with_login(
+        Frame::new(0x10)
+            .string("MQTT")
+            .u8(6)
+            .u8(0x02 | login_flags(&login))
+            .u16(60)
+            .varint(0)
+            .string(&id),
+        &login,
+    );
+    c.send_raw(connect.to_bytes()).await?;
+    let read = c.read_until_closed(t.timeout()).await?;
+    let answer = if read.bytes.is_empty() {
+        "no CONNACK".to_string()
+    } else {
+        let v5_answer = decode_slice(Protocol::V5, &read.bytes);
+        let v3_answer = decode_slice(Protocol::V3_1_1, &read.bytes);
+        match (v5_answer, v3_answer) {
+            (Ok((Packet::ConnAck(a), n)), _)
+                if n == read.bytes.len()
+                    && a.reason_code == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION
+                    && !a.session_present =>
+            {
+                "CONNACK 0x84 Unsupported Protocol Version (5.0 format)".to_string()
+            }
+            (_, Ok((Packet::ConnAck(a), n)))
+                if n == read.bytes.len()
+                    && a.reason_code == ReasonCode::V3_UNACCEPTABLE_PROTOCOL_VERSION
+                    && !a.session_present =>
+            {
+                "CONNACK 0x01 in the 3.1.1 format (as 3.1.1 MQTT-3.1.2-2 asks of a server that also speaks 3.1.1)"
+                    .to_string()
+            }
+            _ => {
+                return Err(CaseError::fail(
+                    "c: no CONNACK, or CONNACK 0x84 (5.0) / 0x01 (3.1.1 format) with Session Present 0, then the close",
+                    format!("bytes {}", summary::hex(&read.bytes, 32)),
+                )
+                .because(&[v5("MQTT-3.1.2-2"), v5("MQTT-3.2.2-6")]))
+            }
+        }
+    };
+    if read.closed.is_none() {
+        return Err(CaseError::fail(
+            "c: the server to close the connection",
+            format!("{answer}, and the connection stayed open"),
+        )
+        .because(&[v5("MQTT-3.1.2-2"), v5("MQTT-3.2.2-7")]));
+    }
+    t.observe(format!("{answer}, then the close"));
+    Ok(())
+}
+
+/// A second CONNECT on a connection is a protocol violation: the server closes the connection.
+const SECOND_CONNECT: Case = Case {
+    id: "connect.second-connect-closes",
+    title: "A second CONNECT on the same connection makes the server close it",
+    protocols: BOTH,
+    statements: &[
+        v311("MQTT-3.1.0-2"),
+        v5("MQTT-3.1.0-2"),
+        v5("MQTT-3.2.0-2"),
+    ],
+    requires: &[],
+    body: |t| Box::pin(second_connect(t)),
+};
+
+async fn second_connect(t: &mut Test) -> Verdict {
+    let builder = t.client("c");
+    let again = builder.connect_packet();
+    let mut c = builder.connect().await?;
+    c.send(Packet::Connect(Box::new(again))).await?;
+    c.expect_closed()
+        .because(&cite(t, "MQTT-3.1.0-2", "MQTT-3.1.0-2"))
+        .await?;
+    // ... and never answers it with a second CONNACK.
+    c.expect_no(connack(), Duration::ZERO)
+        .await
+        .map_err(|e| e.because(&cite(t, "MQTT-3.1.0-2", "MQTT-3.2.0-2")))
+}
+
+/// A wrong password on a listener that checks passwords: a refusing CONNACK (or none), then
+/// the close. The right password is accepted there, so the refusal is the password's doing.
+///
+/// Accepted: 3.1.1 return code 0x04 or 0x05 (the SHOULD of 3.1.1 section 3.2.2.3) or no
+/// CONNACK; 5.0 reason code 0x86 or 0x87 or no CONNACK. Session Present is 0 on a refusal.
+const BAD_PASSWORD: Case = Case {
+    id: "connect.bad-password-refused",
+    title: "A wrong password is refused and the connection closed",
+    protocols: BOTH,
+    statements: &[
+        v311("MQTT-3.2.2-4"),
+        v311("MQTT-3.2.2-5"),
+        v5("MQTT-3.1.4-2"),
+        v5("MQTT-3.2.2-6"),
+        v5("MQTT-3.2.2-7"),
+    ],
+    requires: &[Authentication],
+    body: |t| Box::pin(bad_password(t)),
+};
+
+async fn bad_password(t: &mut Test) -> Verdict {
+    let mut good = t.client("good").auth_listener().connect().await?;
+    good.disconnect().await?;
+
+    let mut c = t
+        .client("c")
+        .auth_listener()
+        .password("touchstone-wrong-password")
+        .send_connect()
+        .await?;
+    let codes: &[ReasonCode] = if t.is_v5() {
+        &[ReasonCode::BAD_USER_NAME_OR_PASSWORD, ReasonCode::NOT_AUTHORIZED]
+    } else {
+        &[
+            ReasonCode::V3_BAD_USER_NAME_OR_PASSWORD,
+            ReasonCode::V3_NOT_AUTHORIZED,
+        ]
+    };
+    match c.next_packet(t.timeout()).await? {
+        None => {
+            t.observe("closed without CONNACK");
+            Ok(())
+        }
+        Some(Packet::ConnAck(a)) if codes.contains(&a.reason_code) && !a.session_present => {
+            t.observe(format!("CONNACK {}", summary::connack_code(a.reason_code)));
+            c.expect_closed()
+                .because(&cite(t, "MQTT-3.2.2-5", "MQTT-3.2.2-7"))
+                .await?;
+            Ok(())
+        }
+        Some(other) => Err(CaseError::fail(
+            format!(
+                "c: CONNACK {} with Session Present 0, or the close",
+                codes
+                    .iter()
+                    .map(|c| summary::connack_code(*c))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+            summary::packet(&other),
+        )
         .because(&cite_all(
             t,
-            &["MQTT-3.1.4-3", "MQTT-4.1.0-1"],
-            &["MQTT-3.1.4-4", "MQTT-4.1.0-1"],
-        ))
-        .await?;
-
-    if t.is_v5() {
-        match old.next_packet(t.timeout()).await {
-            Ok(None) => t.observe("old connection closed without DISCONNECT"),
-            Ok(Some(Packet::Disconnect(d))) => {
-                note_disconnect_code(
-                    t,
-                    "a",
-                    Some(d.reason_code),
-                    &[ReasonCode::SESSION_TAKEN_OVER],
-                );
-                if let Some(s) = d.properties.session_expiry_interval {
-                    return Err(CaseError::fail(
-                        "a: a server DISCONNECT without Session Expiry Interval",
-                        format!("Session Expiry Interval {s}"),
-                    )
-                    .because(&[v5("MQTT-3.14.2-2")]));
-                }
-                match old.next_packet(t.timeout()).await {
-                    Ok(None) => {}
-                    Ok(Some(p)) => {
-                        return Err(CaseError::fail(
-                            "a: nothing after the server's DISCONNECT",
-                            summary::packet(&p),
-                        )
-                        .because(&[v5("MQTT-3.14.4-1")]))
-                    }
-                    Err(e) => {
-                        return Err(e.because(&[
-                            v5("MQTT-3.1.4-3"),
-                            v5("MQTT-3.14.4-2"),
-                            v5("MQTT-4.13.2-1"),
-                        ]))
-                    }
-                }
-                t.observe("old connection: nothing after the server's DISCONNECT, then the close");
-            }
-            Ok(Some(p)) => {
-                return Err(CaseError::fail(
-                    "a: a DISCONNECT (0x8E Session taken over; or none), then the close",
-                    summary::packet(&p),
-                )
-                .because(&[v5("MQTT-3.1.4-3")]))
-            }
-            Err(e) => return Err(e.because(&[v5("MQTT-3.1.4-3")])),
-        }
-    } else {
-        old.expect_closed().because(&[v311("MQTT-3.1.4-2")]).await?;
+            &["MQTT-3.2.2-4"],
+            &["MQTT-3.1.4-2", "MQTT-3.2.2-6"],
+        ))),
     }
-
-    // The session goes on in the new connection.
-    let mut b = t.client("b").connect().await?;
-    b.publish(&topic).payload("after takeover").send().await?;
-    new.expect(publish(&topic).payload("after takeover"))
-        .because(&cite(t, "MQTT-4.1.0-1", "MQTT-4.1.0-1"))
-        .await?;
-    Ok(())
-}
-
-/// 5.0: a session with Session Expiry Interval 1 s is there right after the close, and gone
-/// once the interval has passed.
-const SESSION_EXPIRY: Case = Case {
-    id: "conn-session.session-expires-after-interval",
-    title: "A session is discarded once its Session Expiry Interval has passed",
-    protocols: V5,
-    statements: &[v5("MQTT-4.1.0-2"), v5("MQTT-4.1.0-1")],
-    requires: &[],
-    body: |t| Box::pin(session_expiry(t)),
-};
-
-async fn session_expiry(t: &mut Test) -> Verdict {
-    let topic = t.topic("x");
-    let builder = t
-        .client("a")
-        .persistent_session()
-        .properties(|p| p.session_expiry_interval = Some(1));
-    let mut a = builder.clone().connect().await?;
-    a.subscribe(&topic, Q0).granted().await?;
-    a.disconnect().await?;
-    // Control: right away the session is still there.
-    let mut a = builder.clone().send_connect().await?;
-    a.expect(connack().accepted().session_present(true))
-        .because(&[v5("MQTT-4.1.0-1")])
-        .await?;
-    a.disconnect().await?;
-    t.sleep(Duration::from_secs(1) + t.slack() + Duration::from_millis(700))
-        .await;
-    let mut a = builder.send_connect().await?;
-    a.expect(connack().accepted().session_present(false))
-        .because(&[v5("MQTT-4.1.0-2")])
-        .await
-        .map_err(|e| {
-            timer_failure(
-                t,
-                e,
-                format!(
-                    "the Session Expiry Interval of 1 s had passed {:.1} s before",
-                    t.slack().as_secs_f64() + 0.7
-                ),
-            )
-        })?;
-    a.disconnect().await
-}
-
-/// 3.1.1: retained messages are not session state; they stay when the publisher's session ends.
-const RETAINED_SURVIVES_SESSION: Case = Case {
-    id: "conn-session.retained-survives-session-end",
-    title: "A retained message outlives the session of the client that published it",
-    protocols: V311,
-    statements: &[v311("MQTT-3.1.2-7")],
-    requires: &[Retain, Qos1],
-    body: |t| Box::pin(retained_survives_session(t)),
-};
-
-async fn retained_survives_session(t: &mut Test) -> Verdict {
-    let topic = t.topic("r");
-    let mut a = t.client("a").connect().await?;
-    a.publish(&topic)
-        .qos(Q1)
-        .retain()
-        .payload("kept")
-        .acked()
-        .await?;
-    // Clean Session 1: the session ends with this connection.
-    a.disconnect().await?;
-    let mut b = t.client("b").connect().await?;
-    b.subscribe(&topic, Q1).granted().await?;
-    let m = b
-        .expect(publish(&topic).retain(true).payload("kept"))
-        .because(&[v311("MQTT-3.1.2-7")])
-        .await?;
-    b.ack(&m).await
-}
-
-/// A topic with U+FEFF (EF BB BF) in it is kept as it is: a subscription to that exact topic
-/// gets the message, with the same topic.
-const BOM_KEPT: Case = Case {
-    id: "conn-session.bom-in-topic-kept",
-    title: "EF BB BF (U+FEFF) in a topic is not stripped",
-    protocols: BOTH,
-    statements: &[v311("MQTT-1.5.3-3"), v5("MQTT-1.5.4-3")],
-    requires: &[],
-    body: |t| Box::pin(bom_kept(t)),
-};
-
-async fn bom_kept(t: &mut Test) -> Verdict {
-    let topic = t.topic("\u{FEFF}bom");
-    let mut a = t.client("a").connect().await?;
-    // A server may refuse a subscription (SUBACK 0x80 or another failure code, section 3.9.3
-    // of both versions): then there is nothing to check, and the case says so.
-    let ack = a.subscribe(&topic, Q0).suback().await?;
-    if let Some(code) = ack.reason_codes.iter().find(|c| c.0 >= 0x80) {
-        return Err(skip(format!(
-            "the server refused the subscription to the topic with U+FEFF ({}), so whether it keeps U+FEFF cannot be seen",
-            summary::reason(*code)
-        )));
-    }
-    a.publish(&topic)
-        .payload("bom")
-        .send()
-        .await
-        .map_err(|e| e.because(&cite(t, "MQTT-1.5.3-3", "MQTT-1.5.4-3")))?;
-    a.expect(publish(&topic).payload("bom"))
-        .because(&cite(t, "MQTT-1.5.3-3", "MQTT-1.5.4-3"))
-        .await?;
-    Ok(())
-}
-
-/// 3.1.1: ill-formed UTF-8 in a topic name makes the server close the connection.
-const ILL_FORMED_UTF8: Case = Case {
-    id: "conn-session.ill-formed-utf8-topic-closes",
-    title: "A PUBLISH whose topic is ill-formed UTF-8 closes the connection",
-    protocols: V311,
-    statements: &[v311("MQTT-1.5.3-1")],
-    requires: &[],
-    body: |t| Box::pin(ill_formed_utf8(t)),
-};
-
-async fn ill_formed_utf8(t: &mut Test) -> Verdict {
-    bad_topic_closes(t, b"\xC3\x28", "MQTT-1.5.3-1").await
-}
-
-/// 3.1.1: U+0000 in a topic name makes the server close the connection.
-const NUL_IN_TOPIC: Case = Case {
-    id: "conn-session.nul-in-topic-closes",
-    title: "A PUBLISH whose topic contains U+0000 closes the connection",
-    protocols: V311,
-    statements: &[v311("MQTT-1.5.3-2")],
-    requires: &[],
-    body: |t| Box::pin(nul_in_topic(t)),
-};
-
-async fn nul_in_topic(t: &mut Test) -> Verdict {
-    bad_topic_closes(t, b"\x00", "MQTT-1.5.3-2").await
-}
-
-/// Publishes (QoS 0) to the case's prefix followed by `bad`, expects the close and that a
-/// subscriber to the prefix got nothing.
-async fn bad_topic_closes(t: &mut Test, bad: &[u8], statement: &'static str) -> Verdict {
-    let prefix = t.topic("u");
-    let filter = format!("{prefix}/#");
-    let mut watcher = t.client("watcher").connect().await?;
-    watcher.subscribe(&filter, Q0).granted().await?;
-    let mut c = t.client("c").connect().await?;
-    let mut name = format!("{prefix}/").into_bytes();
-    name.extend_from_slice(bad);
-    c.send_raw(Frame::new(0x30).string(&name).bytes("bad").to_bytes())
-        .await?;
-    c.expect_closed().because(&[v311(statement)]).await?;
-    watcher
-        .expect_nothing(t.quiet())
-        .await
-        .map_err(|e| e.because(&[v311(statement)]))
-}
-
-/// Will Retain 1: the Will is published as a retained message (a later subscriber gets it with
-/// RETAIN 1).
-const WILL_RETAINED: Case = Case {
-    id: "conn-session.will-retain-published-retained",
-    title: "A Will with Will Retain 1 is published as a retained message",
-    protocols: BOTH,
-    statements: &[v311("MQTT-3.1.2-17"), v5("MQTT-3.1.2-15")],
-    requires: &[Retain, Qos1],
-    body: |t| Box::pin(will_retained(t)),
-};
-
-async fn will_retained(t: &mut Test) -> Verdict {
-    let topic = t.topic("will");
-    let mut w = t
-        .client("w")
-        .will(&topic, "gone")
-        .will_qos(Q1)
-        .will_retain()
-        .connect()
-        .await?;
-    let mut watcher = t.client("watcher").connect().await?;
-    watcher.subscribe(&topic, Q1).granted().await?;
-    w.close().await;
-    let m = watcher.expect(publish(&topic).payload("gone")).await?;
-    watcher.ack(&m).await?;
-    let mut later = t.client("later").connect().await?;
-    later.subscribe(&topic, Q1).granted().await?;
-    let m = later
-        .expect(publish(&topic).retain(true).payload("gone"))
-        .because(&cite(t, "MQTT-3.1.2-17", "MQTT-3.1.2-15"))
-        .await?;
-    later.ack(&m).await
-}
-
-/// 3.1.1: a connection without the Will Flag has no Will, even when an earlier connection of
-/// the same session had one (discarded by its DISCONNECT).
-const NO_WILL_FLAG: Case = Case {
-    id: "conn-session.no-will-flag-no-will",
-    title: "Without the Will Flag no Will is published when the connection ends",
-    protocols: V311,
-    statements: &[v311("MQTT-3.1.2-12")],
-    requires: &[],
-    body: |t| Box::pin(no_will_flag(t)),
-};
-
-async fn no_will_flag(t: &mut Test) -> Verdict {
-    let topic = t.topic("will");
-    let mut watcher = t.client("watcher").connect().await?;
-    watcher.subscribe(&topic, Q0).granted().await?;
-    let mut w = t
-        .client("w")
-        .persistent_session()
-        .will(&topic, "old will")
-        .connect()
-        .await?;
-    w.disconnect().await?;
-    // Let the server finish with that connection: a CONNECT racing ahead of its DISCONNECT
-    // would be a takeover, which publishes the Will.
-    t.sleep(t.quiet()).await;
-    let mut w = t.client("w").persistent_session().connect().await?;
-    w.close().await;
-    watcher
-        .expect_nothing(t.quiet())
-        .await
-        .map_err(|e| e.because(&[v311("MQTT-3.1.2-12")]))?;
-    // Control: with the Will Flag, the same abrupt close publishes it.
-    let mut w = t
-        .client("w")
-        .persistent_session()
-        .will(&topic, "old will")
-        .connect()
-        .await?;
-    w.close().await;
-    watcher.expect(publish(&topic).payload("old will")).await?;
-    Ok(())
-}
-
-/// 5.0: a Will with a Will Delay Interval is not published if the session gets a new connection
-/// before the delay passes; without that reconnect, it is published after the delay (the Will
-/// is stored with the session).
-const WILL_DELAY_RECONNECT: Case = Case {
-    id: "conn-session.will-delay-cancelled-by-reconnect",
-    title: "Reconnecting before the Will Delay Interval passes cancels the Will",
-    protocols: V5,
-    statements: &[v5("MQTT-3.1.3-9"), v5("MQTT-3.1.2-7")],
-    requires: &[],
-    body: |t| Box::pin(will_delay_reconnect(t)),
-};
-
-async fn will_delay_reconnect(t: &mut Test) -> Verdict {
-    let topic = t.topic("will");
-    let delay = 2u32;
-    let mut watcher = t.client("watcher").connect().await?;
-    watcher.subscribe(&topic, Q0).granted().await?;
-    let builder = t
-        .client("w")
-        .persistent_session()
-        .will(&topic, "delayed")
-        .will_properties(|p| p.will_delay_interval = Some(delay));
-    let mut w = builder.clone().connect().await?;
-    w.close().await;
-    // Back before the delay passes: no Will.
-    let mut w = builder.clone().connect().await?;
-    watcher
-        .expect_nothing(Duration::from_secs(u64::from(delay)) + t.slack() + t.quiet())
-        .await
-        .map_err(|e| e.because(&[v5("MQTT-3.1.3-9")]))?;
-    // Control: gone for good, the Will comes after the delay.
-    w.close().await;
-    watcher
-        .expect(publish(&topic).payload("delayed"))
-        .within(Duration::from_secs(u64::from(delay)) + t.slack() + t.timeout())
-        .because(&[v5("MQTT-3.1.2-7")])
-        .await
-        .map_err(|e| timer_failure(t, e, format!("the Will Delay Interval is {delay} s")))?;
-    Ok(())
-}
-
-/// 5.0: the Will's User Properties are published in the order they were given.
-const WILL_USER_PROPERTIES: Case = Case {
-    id: "conn-session.will-user-properties-in-order",
-    title: "The Will is published with its User Properties in order",
-    protocols: V5,
-    statements: &[v5("MQTT-3.1.3-10")],
-    requires: &[],
-    body: |t| Box::pin(will_user_properties(t)),
-};
-
-async fn will_user_properties(t: &mut Test) -> Verdict {
-    let topic = t.topic("will");
-    let pairs = [("k", "2"), ("a", "1"), ("k", "1")];
-    let mut watcher = t.client("watcher").connect().await?;
-    watcher.subscribe(&topic, Q0).granted().await?;
-    let mut w = t
-        .client("w")
-        .will(&topic, "gone")
-        .will_properties(|p| {
-            p.user_properties = touchstone_codec::UserProperties::from_pairs(pairs);
-        })
-        .connect()
-        .await?;
-    w.close().await;
-    watcher
-        .expect(publish(&topic).payload("gone").user_properties(&pairs))
-        .because(&[v5("MQTT-3.1.3-10")])
-        .await?;
-    Ok(())
 }

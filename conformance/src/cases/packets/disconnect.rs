@@ -1,8 +1,10 @@
 //! DISCONNECT from the client, as the server must check it.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
-pub(crate) const CASES: &[Case] = &[RESERVED_FLAGS];
+pub(crate) const CASES: &[Case] = &[
+    RESERVED_FLAGS,
+];
 
 /// DISCONNECT with fixed-header flags 0001 instead of 0000 is malformed: the server closes the
 /// connection (5.0: after an optional DISCONNECT 0x81) as for any error, so the Will is

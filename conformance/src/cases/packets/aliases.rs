@@ -1,6 +1,6 @@
 //! 5.0 Topic Aliases both ways.
 
-use super::prelude::*;
+use crate::cases::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
     CLIENT_ALIAS_RANGE,

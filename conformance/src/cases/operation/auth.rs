@@ -6,9 +6,8 @@
 
 use touchstone_sasl::scram::ScramClient;
 use touchstone_codec::Auth;
-
-use super::prelude::*;
 use crate::harness::client::Client;
+use crate::cases::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
     UNSUPPORTED_METHOD,
