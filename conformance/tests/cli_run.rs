@@ -125,6 +125,72 @@ fn unreachable_target_is_unavailable_not_an_error_per_case() {
 }
 
 #[test]
+fn the_plan_says_what_each_case_would_do_without_running_any() {
+    // The embedded broker offers everything but a finding-free profile: every case runs.
+    let out = touchstone(
+        &["run", "--plan", "--filter", "retain.store", "-p", "5"],
+        &[],
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("run   retain.store-and-deliver  5"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 case runs: 1 to run"), "{stdout}");
+    // A profile without retained messages: the plan skips, with the reason; JSON says the same.
+    let profile = std::env::temp_dir().join(format!("ts-plan-{}.toml", std::process::id()));
+    std::fs::write(&profile, "[capabilities]\nretain = false\n").unwrap();
+    let out = touchstone(
+        &[
+            "run",
+            "--plan",
+            "--filter",
+            "retain.store",
+            "-p",
+            "5",
+            "--format",
+            "json",
+            "--profile",
+            profile.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let _ = std::fs::remove_file(&profile);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("JSON plan");
+    let case = &plan["cases"][0];
+    assert_eq!(case["id"], "retain.store-and-deliver");
+    assert_eq!(case["action"], "skip");
+    assert!(
+        case["reason"].as_str().unwrap().contains("retain"),
+        "{case}"
+    );
+    // No target to plan against: exit 3, nothing on standard output.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = touchstone(
+        &[
+            "run",
+            "--plan",
+            "--target",
+            &format!("mqtt://127.0.0.1:{port}"),
+        ],
+        &[],
+    );
+    assert_eq!(code(&out), 3);
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains("no plan"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn a_hanging_target_is_unavailable_not_a_hung_run() {
     // Accepts connections and never answers.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 
 use super::{output_error, Io, Status};
 use crate::cases;
-use crate::spec::coverage;
+use crate::report::coverage;
 
 /// Formats of `touchstone coverage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

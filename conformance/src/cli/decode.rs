@@ -8,7 +8,7 @@ use touchstone_codec::{decode_slice, dissect, peek_protocol, Decoder, Protocol};
 
 use super::input::{hex_input, read_sources, read_stdin, wants_stdin, InputError, Origin, Source};
 use super::{fail, hexdump, output_error, DecodeArgs, DecodeFormat, Io, Status};
-use crate::net::framer::PacketStream;
+use crate::net::stream::PacketStream;
 use crate::report::forms::ErrorLine;
 
 /// Runs `touchstone decode`.

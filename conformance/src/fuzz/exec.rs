@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use bytes::BytesMut;
 use tokio::time::Instant;
 use touchstone_codec::raw::Frame;
 use touchstone_codec::{Decoder, Packet, Protocol, Statement};
@@ -11,6 +10,7 @@ use super::gen::Burst;
 use super::judge::{judge_sent, Expect, SentView, Watch};
 use super::Oracle;
 use crate::harness::redact::Redactor;
+use crate::net::reader::{PacketReader, Read};
 use crate::net::transport::{CloseKind, Connector, Received, Transport};
 
 /// How bursts are executed.
@@ -432,10 +432,7 @@ async fn round_trip(
     let props = |f: Frame| if v5 { f.u8(0) } else { f };
     let subscribe = props(Frame::new(0x82).u16(1)).string(&topic).u8(1);
     let publish = props(Frame::new(0x32).string(&topic).u16(2)).bytes(b"live");
-    let mut r = Reader {
-        buf: BytesMut::new(),
-        decoder: Decoder::new(protocol),
-    };
+    let mut r = Reader(PacketReader::new(Decoder::new(protocol)));
     send(t, &connect.to_bytes()).await?;
     match r.next(t, deadline).await? {
         Packet::ConnAck(c) if c.reason_code.as_u8() == 0 => {}
@@ -496,24 +493,16 @@ async fn send(t: &mut Transport, b: &[u8]) -> Result<(), String> {
     t.send(b).await.map_err(|e| e.to_string())
 }
 
-struct Reader {
-    buf: BytesMut,
-    decoder: Decoder,
-}
+/// The probe's reader: a packet, or why none came, in words.
+struct Reader(PacketReader);
 
 impl Reader {
     async fn next(&mut self, t: &mut Transport, deadline: Instant) -> Result<Packet, String> {
-        loop {
-            match self.decoder.decode(&mut self.buf) {
-                Ok(Some(p)) => return Ok(p),
-                Ok(None) => {}
-                Err(e) => return Err(format!("undecodable bytes from the server: {e}")),
-            }
-            match t.recv(deadline).await {
-                Received::Data(d) => self.buf.extend_from_slice(&d),
-                Received::Closed(k) => return Err(format!("connection {k}")),
-                Received::Timeout => return Err("no answer before the deadline".into()),
-            }
+        match self.0.next(t, deadline).await {
+            Read::Packet(f) => Ok(f.packet),
+            Read::Invalid(e) => Err(format!("undecodable bytes from the server: {}", e.error)),
+            Read::Closed(k) => Err(format!("connection {k}")),
+            Read::Timeout => Err("no answer before the deadline".into()),
         }
     }
 }

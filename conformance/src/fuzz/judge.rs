@@ -4,9 +4,9 @@
 
 use std::collections::HashSet;
 
-use bytes::BytesMut;
 use touchstone_codec::{
-    peek_protocol, DecodeError, Decoder, ErrorKind, Packet, Protocol, SpecVersion, Statement,
+    peek_protocol, DecodeError, Decoder, ErrorKind, Framer, Packet, Protocol, SpecVersion,
+    Statement,
 };
 
 /// The statement that makes a server close the connection after a protocol violation.
@@ -335,7 +335,7 @@ pub struct Breach {
 #[derive(Debug)]
 pub struct Watch {
     protocol: Option<Protocol>,
-    buf: BytesMut,
+    framer: Framer,
     broken_stream: bool,
     /// The server's CONNACK: `Some(true)` if it accepted the connection.
     pub connack: Option<bool>,
@@ -355,7 +355,7 @@ impl Watch {
     pub fn new(view: &SentView) -> Watch {
         Watch {
             protocol: view.protocol,
-            buf: BytesMut::new(),
+            framer: Framer::new(Decoder::new(view.protocol.unwrap_or(Protocol::V3_1_1))),
             broken_stream: false,
             connack: None,
             pingresps: 0,
@@ -394,14 +394,18 @@ impl Watch {
         if self.broken_stream {
             return;
         }
-        self.buf.extend_from_slice(data);
-        let decoder = Decoder::new(protocol);
+        self.framer.push(data);
         loop {
-            let before = self.buf.clone();
-            match decoder.decode(&mut self.buf) {
-                Ok(Some(p)) => self.on_packet(protocol, p),
+            match self.framer.next_frame() {
+                Ok(Some(f)) => self.on_packet(protocol, f.packet),
                 Ok(None) => return,
-                Err(e) => {
+                Err(frame_error) => {
+                    // The bytes from the failing packet on, as they came.
+                    let mut before = frame_error.raw.to_vec();
+                    if frame_error.resumable {
+                        before.extend_from_slice(self.framer.buffered());
+                    }
+                    let e = frame_error.error;
                     self.broken_stream = true;
                     let statements = for_version(protocol, &e.statements);
                     let n = before.len().min(64);

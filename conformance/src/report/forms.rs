@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use touchstone_codec::{SpecVersion, Statement};
 
-use crate::net::framer::StreamError;
+use crate::net::stream::StreamError;
 
 /// The last line `touchstone decode` prints when the input does not end with a valid packet:
 /// `{"error": {...}}`.

@@ -1,6 +1,7 @@
 //! Reports of a run: the pretty terminal view (with live progress), JSON (the full record),
 //! JUnit XML and Markdown.
 
+pub mod coverage;
 pub mod forms;
 pub mod json;
 pub mod junit;

@@ -1,7 +1,5 @@
 //! The index of normative statements (`spec/*.tsv`), embedded in the binary.
 
-pub mod coverage;
-
 use std::sync::OnceLock;
 
 use touchstone_codec::{SpecVersion, Statement};

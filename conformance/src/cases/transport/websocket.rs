@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
-use touchstone_codec::{Subscribe, Subscription};
+use touchstone_codec::{Decoder, Framer, Subscribe, Subscription};
 use crate::net::target::Target;
 use crate::harness::transcript::Direction;
 use crate::cases::prelude::*;
@@ -27,7 +27,7 @@ struct WsClient<'t> {
     t: &'t Test,
     label: String,
     ws: Ws,
-    buf: Vec<u8>,
+    framer: Framer,
     subprotocol: Option<String>,
 }
 
@@ -81,7 +81,7 @@ impl<'t> WsClient<'t> {
             t,
             label: label.to_string(),
             ws,
-            buf: Vec::new(),
+            framer: Framer::new(Decoder::new(t.protocol())),
             subprotocol,
         })
     }
@@ -124,18 +124,23 @@ impl<'t> WsClient<'t> {
     async fn next_packet(&mut self) -> Result<Option<Packet>, CaseError> {
         let deadline = Instant::now() + self.t.timeout();
         loop {
-            if !self.buf.is_empty() {
-                if let Ok((p, n)) = decode_slice(self.t.protocol(), &self.buf) {
-                    let raw = Bytes::copy_from_slice(&self.buf[..n]);
-                    self.buf.drain(..n);
+            match self.framer.next_frame() {
+                Ok(Some(f)) => {
                     self.t.shared.transcript.push(
                         &self.label,
                         Direction::Recv,
-                        raw,
-                        Some(p.clone()),
+                        f.raw,
+                        Some(f.packet.clone()),
                         None,
                     );
-                    return Ok(Some(p));
+                    return Ok(Some(f.packet));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(CaseError::fail(
+                        "a valid MQTT packet",
+                        format!("bytes the strict codec rejects: {}", e.error),
+                    ))
                 }
             }
             match timeout_at(deadline, self.ws.next()).await {
@@ -145,7 +150,7 @@ impl<'t> WsClient<'t> {
                         format!("nothing within {:.1} s", self.t.timeout().as_secs_f64()),
                     ))
                 }
-                Ok(Some(Ok(Message::Binary(b)))) => self.buf.extend_from_slice(&b),
+                Ok(Some(Ok(Message::Binary(b)))) => self.framer.push(&b),
                 Ok(Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)))) => {}
                 Ok(Some(Ok(Message::Text(_)))) => {
                     return Err(CaseError::fail(

@@ -9,6 +9,7 @@ use crate::cases;
 use crate::cli::{fail, output_error, Io, Status};
 use crate::report::{self, pretty::View, Rerun};
 use crate::run::embedded::{self, Embedded};
+use crate::run::plan::{Action, Planned, PlannedJson};
 use crate::run::runner::{self, repeat, Progress, Quiet, RunReport, Stop, StopReason};
 
 /// Runs `touchstone run`.
@@ -108,6 +109,9 @@ fn run_against(args: &RunArgs, io: &mut Io<'_>, runtime: &tokio::runtime::Runtim
                     .join(" and ")
             ),
         );
+    }
+    if args.plan {
+        return print_plan(args, io, runtime, &config, &catalogue);
     }
     // The report files: their folders are made and the files opened now, so that a path that
     // cannot be written fails before the run, not after it.
@@ -237,4 +241,109 @@ fn write_report(args: &RunArgs, io: &mut Io<'_>, report: &RunReport, rerun: &Rer
         return fail(io, format_args!("{e}"));
     }
     status
+}
+
+/// `touchstone run --plan`: the preflight, the discovery and the plan, printed; no case runs.
+fn print_plan(
+    args: &RunArgs,
+    io: &mut Io<'_>,
+    runtime: &tokio::runtime::Runtime,
+    config: &runner::RunConfig,
+    catalogue: &[crate::harness::case::Case],
+) -> Status {
+    let stop = Stop::new();
+    watch_signals(runtime, stop.clone());
+    let (report, plan) = match runtime.block_on(runner::plan_only(config, catalogue, &stop)) {
+        Ok(p) => p,
+        Err(report) => {
+            let why = report
+                .unavailable
+                .unwrap_or_else(|| "the run was interrupted".into());
+            let status = if report.interrupted {
+                Status::Interrupted
+            } else {
+                Status::Unavailable
+            };
+            let _ = writeln!(io.stderr, "touchstone: no plan: {why}");
+            return status;
+        }
+    };
+    let text = match args.format {
+        RunFormat::Json => {
+            let json = serde_json::json!({
+                "target": report.target,
+                "capabilities": report.capabilities.iter().map(|(p, c)| (p.as_str().to_string(), match c {
+                    Ok(c) => serde_json::to_value(c).unwrap_or_default(),
+                    Err(e) => serde_json::json!({ "error": e }),
+                })).collect::<serde_json::Map<_, _>>(),
+                "not_spoken": report.not_spoken.iter().map(|(p, why)| serde_json::json!({"protocol": p.as_str(), "why": why})).collect::<Vec<_>>(),
+                "cases": plan.iter().map(PlannedJson::from).collect::<Vec<_>>(),
+            });
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            )
+        }
+        _ => plan_text(&report, &plan),
+    };
+    if let Err(e) = io.stdout.write_all(text.as_bytes()) {
+        return output_error(io, &e, Status::Failure);
+    }
+    Status::Success
+}
+
+/// The plan for people: one line per case run, then the counts.
+fn plan_text(report: &RunReport, plan: &[Planned]) -> String {
+    let mut out = format!("plan of the run against {}\n", report.target);
+    for (p, why) in &report.not_spoken {
+        out += &format!("MQTT {p}: not spoken ({why})\n");
+    }
+    for (p, c) in &report.capabilities {
+        if let Err(e) = c {
+            out += &format!("MQTT {p}: capabilities unknown ({e})\n");
+        }
+    }
+    let width = plan.iter().map(|p| p.case.id.len()).max().unwrap_or(0);
+    let (mut run, mut skip, mut error, mut xfail) = (0, 0, 0, 0);
+    for p in plan {
+        let (word, why) = match &p.action {
+            Action::Run => {
+                run += 1;
+                ("run ", String::new())
+            }
+            Action::Skip(why) => {
+                skip += 1;
+                ("skip", format!("  {why}"))
+            }
+            Action::Error(why) => {
+                error += 1;
+                ("err ", format!("  {why}"))
+            }
+        };
+        let mut notes = Vec::new();
+        if let (Action::Run, Some(d)) = (&p.action, &p.deviation) {
+            xfail += 1;
+            notes.push(format!("expected to fail: {}", d.statement));
+        }
+        if let Some(s) = p.timer_slack {
+            notes.push(format!("timer slack {:.1} s", s.as_secs_f64()));
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", notes.join("; "))
+        };
+        let line = format!(
+            "{word}  {:<width$}  {:<5}{why}{notes}",
+            p.case.id,
+            p.protocol.as_str()
+        );
+        out += line.trim_end();
+        out += "\n";
+    }
+    out += &format!(
+        "{} case runs: {run} to run ({xfail} expected to fail), {skip} to skip, {error} that cannot run\n",
+        plan.len()
+    );
+    out
 }

@@ -166,6 +166,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub repeat: u32,
 
+    /// Print the plan and stop: what each selected case would do (run, skip and why, expected
+    /// failure, timer slack), decided after the preflight and the discovery of capabilities;
+    /// no case runs. With --format json, one JSON object.
+    #[arg(long, conflicts_with_all = ["repeat", "output", "json", "junit", "markdown"])]
+    pub plan: bool,
+
     /// Print no progress and no line per case: the header, what did not pass, the verdict.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -415,6 +421,7 @@ mod tests {
             broker_name: None,
             broker_version: None,
             repeat: 1,
+            plan: false,
             quiet: false,
             verbose: false,
             embedded: false,

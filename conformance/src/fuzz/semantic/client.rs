@@ -4,8 +4,9 @@
 
 use bytes::{Bytes, BytesMut};
 use touchstone_codec::{
-    Connect, Decoder, Disconnect, Packet, PacketId, Protocol, PubAck, PubComp, PubRec, PubRel,
-    Publish, QoS, RetainHandling, Subscribe, Subscription, SubscriptionOptions, Unsubscribe, Will,
+    Connect, Decoder, Disconnect, Framer, Packet, PacketId, Protocol, PubAck, PubComp, PubRec,
+    PubRel, Publish, QoS, RetainHandling, Subscribe, Subscription, SubscriptionOptions,
+    Unsubscribe, Will,
 };
 
 use super::scenario::{Op, FILTERS, SHARED, TOPICS};
@@ -199,8 +200,8 @@ fn forwarded(p: &Publish) -> Vec<String> {
 #[derive(Debug)]
 pub struct Client {
     protocol: Protocol,
-    input: BytesMut,
-    decoder: Decoder,
+    /// The server's bytes, framed into packets.
+    framer: Framer,
     next_id: u16,
     /// What the current step waits for.
     pub awaiting: Awaiting,
@@ -231,8 +232,7 @@ impl Client {
     pub fn new(protocol: Protocol) -> Client {
         Client {
             protocol,
-            input: BytesMut::new(),
-            decoder: Decoder::new(protocol),
+            framer: Framer::new(Decoder::new(protocol)),
             next_id: 0,
             awaiting: Awaiting::Nothing,
             ping_owed: false,
@@ -248,8 +248,7 @@ impl Client {
 
     /// A new connection: the input buffer and the flows start afresh.
     pub fn reset_connection(&mut self) {
-        self.input.clear();
-        self.decoder = Decoder::new(self.protocol);
+        self.framer = Framer::new(Decoder::new(self.protocol));
         self.awaiting = Awaiting::Nothing;
         self.ping_owed = false;
         self.connected = false;
@@ -397,16 +396,16 @@ impl Client {
 
     /// Takes bytes from the server; returns the bytes to answer with (acknowledgements).
     pub fn receive(&mut self, data: &[u8], step: usize, names: &Names) -> BytesMut {
-        self.input.extend_from_slice(data);
+        self.framer.push(data);
         let mut out = BytesMut::new();
         loop {
-            let packet = match self.decoder.decode(&mut self.input) {
+            let packet = match self.framer.next_packet() {
                 Ok(Some(p)) => p,
                 Ok(None) => break,
                 Err(e) => {
                     self.errors
                         .push(format!("undecodable bytes from the server: {e}"));
-                    self.input.clear();
+                    self.framer.take_buffered();
                     break;
                 }
             };

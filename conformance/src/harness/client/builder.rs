@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use touchstone_codec::properties::{ConnectProperties, WillProperties};
-use touchstone_codec::{Connect, Decoder, Framer, Packet, QoS, Str, Will};
+use touchstone_codec::{Connect, Decoder, Packet, QoS, Str, Will};
 
 use super::Client;
 use crate::harness::context::CaseShared;
 use crate::harness::verdict::CaseError;
+use crate::net::reader::PacketReader;
 
 /// A client being configured: `t.client("a").clean_start(false).keep_alive(2).connect()`.
 #[derive(Clone)]
@@ -196,7 +197,7 @@ impl ClientBuilder {
             builder: self,
             label,
             protocol,
-            framer: Framer::new(Decoder::new(protocol)),
+            reader: PacketReader::new(Decoder::new(protocol)),
             transport,
             inbox: VecDeque::new(),
             closed: None,

@@ -16,8 +16,8 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 use touchstone_codec::{
-    decode_slice, ConnAck, DecodeError, Disconnect, Framer, Packet, PacketId, Protocol, PubAck,
-    PubComp, PubRec, Publish, QoS, ReasonCode,
+    decode_slice, ConnAck, DecodeError, Disconnect, Packet, PacketId, Protocol, PubAck, PubComp,
+    PubRec, Publish, QoS, ReasonCode,
 };
 
 pub use builder::ClientBuilder;
@@ -30,6 +30,7 @@ use crate::harness::expect::{connack, pingresp, pubrel};
 use crate::harness::summary;
 use crate::harness::transcript::Direction;
 use crate::harness::verdict::{CaseError, Failure};
+use crate::net::reader::{PacketReader, Stopped};
 use crate::net::transport::{CloseKind, Received, Transport};
 
 /// What the next read gave.
@@ -45,7 +46,7 @@ pub struct Client {
     builder: ClientBuilder,
     label: String,
     protocol: Protocol,
-    framer: Framer,
+    reader: PacketReader,
     transport: Transport,
     inbox: VecDeque<Packet>,
     closed: Option<CloseKind>,
@@ -183,10 +184,10 @@ impl Client {
     }
 
     /// Takes the next whole packet off the stream, if there is one (through the codec's
-    /// [`Framer`], the one place received bytes become packets).
+    /// `Framer`, the one place received bytes become packets).
     fn try_decode(&mut self) -> Result<Option<Packet>, CaseError> {
         loop {
-            match self.framer.next_frame() {
+            match self.reader.buffered() {
                 Ok(Some(f)) => {
                     self.shared.transcript.push(
                         &self.label,
@@ -199,7 +200,7 @@ impl Client {
                 }
                 Ok(None) => return Ok(None),
                 Err(e) if !e.resumable => {
-                    let raw = self.framer.take_buffered();
+                    let raw = self.reader.framer().take_buffered();
                     return Err(self.undecodable(raw, e.error));
                 }
                 Err(e) => {
@@ -269,12 +270,12 @@ impl Client {
             if let Some(kind) = &self.closed {
                 return Ok(Event::Closed(kind.clone()));
             }
-            match self.transport.recv(deadline).await {
-                Received::Data(b) => self.framer.push(&b),
-                Received::Timeout => return Ok(Event::Timeout),
-                Received::Closed(kind) => {
-                    if !self.framer.buffered().is_empty() {
-                        let raw = self.framer.take_buffered();
+            match self.reader.fill(&mut self.transport, deadline).await {
+                Ok(()) => {}
+                Err(Stopped::Timeout) => return Ok(Event::Timeout),
+                Err(Stopped::Closed(kind)) => {
+                    if !self.reader.framer().buffered().is_empty() {
+                        let raw = self.reader.framer().take_buffered();
                         self.shared.transcript.push(
                             &self.label,
                             Direction::Recv,
@@ -417,7 +418,7 @@ impl Client {
     /// decoding (for answers whose format the case must work out itself).
     pub async fn read_until_closed(&mut self, within: Duration) -> Result<RawRead, CaseError> {
         let deadline = Instant::now() + within;
-        let mut data = BytesMut::from(&self.framer.take_buffered()[..]);
+        let mut data = BytesMut::from(&self.reader.framer().take_buffered()[..]);
         let closed = loop {
             if let Some(kind) = &self.closed {
                 break Some(kind.clone());

@@ -5,31 +5,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use touchstone_codec::{Protocol, QoS};
+use touchstone_codec::QoS;
 
 use crate::harness::capability::Capabilities;
-use crate::harness::case::Case;
 use crate::harness::context::{CaseShared, RunContext};
 use crate::harness::test::Test;
 use crate::harness::verdict::CaseError;
 use crate::run::outcome::{CaseResult, Outcome};
-
-/// What a case runs with: the target's capabilities (or why they are unknown), or the reason
-/// the profile gives not to run it.
-pub(super) enum Caps {
-    Discovered(Result<Capabilities, String>),
-    NotRun(String),
-}
+use crate::run::plan::{Action, Planned};
 
 /// Everything one case run needs.
 pub(super) struct CaseRun {
     pub(super) run: Arc<RunContext>,
-    pub(super) case: Case,
-    pub(super) index: usize,
-    pub(super) protocol: Protocol,
-    pub(super) caps: Caps,
-    pub(super) deadline: Duration,
-    pub(super) deviation: Option<crate::run::profile::Deviation>,
+    pub(super) planned: Planned,
     /// When the run started (for the case's start offset).
     pub(super) run_started: Instant,
 }
@@ -39,48 +27,52 @@ pub(super) struct CaseRun {
 pub(super) async fn run_case(c: CaseRun) -> (CaseResult, Option<String>) {
     let CaseRun {
         run,
-        case,
-        index,
-        protocol,
-        caps,
-        deadline,
-        deviation,
+        planned,
         run_started,
     } = c;
+    let Planned {
+        index,
+        case,
+        protocol,
+        action,
+        capabilities,
+        deviation,
+        deadline,
+        ..
+    } = planned;
     let started = Instant::now();
     let shared = Arc::new(CaseShared::new(run, protocol, case.id, index));
-    let verdict: Result<(), CaseError> = match caps {
-        Caps::NotRun(why) => Err(CaseError::Skip(why)),
-        Caps::Discovered(Err(e)) => Err(CaseError::Error(e)),
-        Caps::Discovered(Ok(caps)) => match case.requires.iter().find_map(|c| caps.missing(*c)) {
-            Some(reason) => Err(CaseError::Skip(reason)),
-            None => {
-                let task_shared = shared.clone();
-                let caps = Arc::new(caps);
-                let body = case.body;
-                let task = tokio::spawn(async move {
-                    let mut t = Test::new(task_shared, caps);
-                    tokio::time::timeout(deadline, body(&mut t)).await
-                });
-                match task.await {
-                    Ok(Ok(v)) => v,
-                    Ok(Err(_)) => {
-                        shared.transcript.event(
-                            "runner",
-                            format!("deadline of {:.0} s reached", deadline.as_secs_f64()),
-                        );
-                        Err(CaseError::Error(format!(
+    let verdict: Result<(), CaseError> = match (action, capabilities) {
+        (Action::Skip(why), _) => Err(CaseError::Skip(why)),
+        (Action::Error(e), _) => Err(CaseError::Error(e)),
+        (Action::Run, None) => Err(CaseError::Error(
+            "the plan runs the case without capabilities (a bug in the runner)".into(),
+        )),
+        (Action::Run, Some(caps)) => {
+            let task_shared = shared.clone();
+            let body = case.body;
+            let task = tokio::spawn(async move {
+                let mut t = Test::new(task_shared, caps);
+                tokio::time::timeout(deadline, body(&mut t)).await
+            });
+            match task.await {
+                Ok(Ok(v)) => v,
+                Ok(Err(_)) => {
+                    shared.transcript.event(
+                        "runner",
+                        format!("deadline of {:.0} s reached", deadline.as_secs_f64()),
+                    );
+                    Err(CaseError::Error(format!(
                             "the case did not finish within its deadline of {:.0} s (the target hangs, or a timer is longer than the deadline)",
                             deadline.as_secs_f64()
                         )))
-                    }
-                    Err(e) if e.is_panic() => Err(CaseError::Error(format!(
-                        "the case panicked (a bug in the case): {e}"
-                    ))),
-                    Err(e) => Err(CaseError::Error(format!("the case was cancelled: {e}"))),
                 }
+                Err(e) if e.is_panic() => Err(CaseError::Error(format!(
+                    "the case panicked (a bug in the case): {e}"
+                ))),
+                Err(e) => Err(CaseError::Error(format!("the case was cancelled: {e}"))),
             }
-        },
+        }
     };
     // A target that died or hung says nothing about conformance, whatever the case concluded
     // (a dying target closes connections, which a case expecting a close would take for a

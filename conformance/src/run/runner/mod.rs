@@ -21,9 +21,10 @@ use crate::harness::context::{AuthListener, Credentials, RunContext, Timing};
 use crate::net::transport::Connector;
 use crate::run::discovery;
 use crate::run::outcome::{CaseResult, Outcome};
+use crate::run::plan::{self, Planned};
 use crate::run::preflight;
 use crate::run::profile::Profile;
-use case::{run_case, Caps, CaseRun};
+use case::{run_case, CaseRun};
 pub use stop::{Stop, StopReason};
 
 /// Everything a run needs.
@@ -256,19 +257,28 @@ pub fn select<'a>(
     out
 }
 
-/// Runs the selected cases of `catalogue`: the preflight, the discovery of each version's
-/// capabilities, then the cases, until they are done or `stop` is told to stop.
-pub async fn run(
-    config: RunConfig,
-    catalogue: &[Case],
-    progress: Arc<dyn Progress>,
-    stop: Stop,
-) -> RunReport {
+/// A run ready to execute: the context its cases share, the report's header, and the plan.
+struct Prepared<'c> {
+    run: Arc<RunContext>,
+    report: RunReport,
+    selected: Vec<(usize, &'c Case, Protocol)>,
+    plan: Vec<Planned>,
+    clock: Instant,
+}
+
+/// Everything before the first case: the selection, the preflight, the discovery of each
+/// version's capabilities with the profile's overrides, and the plan. `Err` is the report of a
+/// run that cannot go on (the target is unavailable, or the run was interrupted), every
+/// selected case not run.
+async fn prepare<'c>(
+    config: &RunConfig,
+    catalogue: &'c [Case],
+    stop: &Stop,
+) -> Result<Prepared<'c>, RunReport> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let run_id = RunContext::new_run_id();
     let selected = select(catalogue, &config.protocols, &config.filters, config.exact);
-    progress.start(selected.len());
     let with_cases: Vec<Protocol> = config
         .protocols
         .iter()
@@ -327,8 +337,7 @@ pub async fn run(
             .collect();
         report.interrupted = stop.reason() == Some(StopReason::Interrupted);
         report.duration = clock.elapsed();
-        progress.done();
-        return report;
+        return Err(report);
     }
     if pre.target_requires_credentials {
         report.notes.push(
@@ -338,10 +347,9 @@ pub async fn run(
     }
 
     // Capabilities of each version that has cases to run and that the target speaks.
-    let not_spoken = |p: Protocol| pre.not_spoken.iter().find(|(q, _)| *q == p);
     let mut discovery = Vec::new();
     for &p in &with_cases {
-        if not_spoken(p).is_none() {
+        if !pre.not_spoken.iter().any(|(q, _)| *q == p) {
             discovery.push((p, tokio::spawn(discovery::discover(run.clone(), p))));
         }
     }
@@ -359,36 +367,63 @@ pub async fn run(
         report.capabilities.push((p, result));
     }
 
+    let plan = plan::plan(plan::Inputs {
+        selected: &selected,
+        not_spoken: &pre.not_spoken,
+        capabilities: &report.capabilities,
+        profile: &config.profile,
+        deadline: config.case_deadline,
+        timer_slack: config.timing.timer_slack,
+    });
+    Ok(Prepared {
+        run,
+        report,
+        selected,
+        plan,
+        clock,
+    })
+}
+
+/// The plan of a run without running it: the preflight and the discovery connect to the
+/// target, no case does. `Err` is the report of a target that cannot be tested.
+pub async fn plan_only(
+    config: &RunConfig,
+    catalogue: &[Case],
+    stop: &Stop,
+) -> Result<(RunReport, Vec<Planned>), RunReport> {
+    let p = prepare(config, catalogue, stop).await?;
+    Ok((p.report, p.plan))
+}
+
+/// Runs the selected cases of `catalogue`: the preflight, the discovery of each version's
+/// capabilities and the plan, then the planned cases, until they are done or `stop` is told
+/// to stop.
+pub async fn run(
+    config: RunConfig,
+    catalogue: &[Case],
+    progress: Arc<dyn Progress>,
+    stop: Stop,
+) -> RunReport {
+    progress.start(select(catalogue, &config.protocols, &config.filters, config.exact).len());
+    let Prepared {
+        run,
+        mut report,
+        selected,
+        plan,
+        clock,
+    } = match prepare(&config, catalogue, &stop).await {
+        Ok(p) => p,
+        Err(report) => {
+            progress.done();
+            return report;
+        }
+    };
     let semaphore = Arc::new(Semaphore::new(config.jobs.max(1)));
-    let mut handles = Vec::with_capacity(selected.len());
-    for (index, case, protocol) in &selected {
-        let case = **case;
-        let protocol = *protocol;
-        let caps = match not_spoken(protocol) {
-            Some((_, why)) => Caps::NotRun(format!("the target does not speak MQTT {protocol}: {why}")),
-            None => match config.profile.crashing_finding(case.id, protocol) {
-                Some(f) => Caps::NotRun(format!(
-                    "not run: the profile says this case triggers a finding that takes the target down ({}; {})",
-                    f.summary, f.reproducer
-                )),
-                None => Caps::Discovered(
-                    report
-                        .capabilities
-                        .iter()
-                        .find(|(p, _)| *p == protocol)
-                        .map(|(_, c)| c.clone())
-                        .unwrap_or_else(|| Err("capabilities were not discovered".into())),
-                ),
-            },
-        };
+    let mut handles = Vec::with_capacity(plan.len());
+    for planned in plan {
         let one = CaseRun {
             run: run.clone(),
-            case,
-            index: *index,
-            protocol,
-            caps,
-            deadline: config.case_deadline,
-            deviation: config.profile.deviation(case.id, protocol).cloned(),
+            planned,
             run_started: clock,
         };
         let semaphore = semaphore.clone();

@@ -1,7 +1,7 @@
-//! Decoding a whole byte stream into packets, offsets counted from the start of the stream.
+//! Decoding a whole byte stream into packets (through the codec's [`Framer`]), offsets counted
+//! from the start of the stream.
 
-use bytes::BytesMut;
-use touchstone_codec::{DecodeError, Decoder, ErrorKind, Packet};
+use touchstone_codec::{DecodeError, Decoder, FrameError, Framer, Packet};
 
 /// A packet decoded from a stream, and where it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct StreamError {
 ///
 /// ```
 /// use touchstone_codec::{Decoder, ErrorKind, Protocol};
-/// use touchstone_conformance::net::framer::PacketStream;
+/// use touchstone_conformance::net::stream::PacketStream;
 ///
 /// // PINGREQ, then a PINGRESP cut short after its first byte.
 /// let mut stream = PacketStream::new(Decoder::new(Protocol::V3_1_1), &[0xC0, 0x00, 0xD0]);
@@ -44,33 +44,32 @@ pub struct StreamError {
 /// ```
 #[derive(Debug)]
 pub struct PacketStream {
-    decoder: Decoder,
-    buf: BytesMut,
-    offset: usize,
+    framer: Framer,
     done: bool,
 }
 
 impl PacketStream {
     /// A stream over a copy of `bytes`.
     pub fn new(decoder: Decoder, bytes: &[u8]) -> Self {
+        let mut framer = Framer::new(decoder);
+        framer.push(bytes);
         PacketStream {
-            decoder,
-            buf: BytesMut::from(bytes),
-            offset: 0,
+            framer,
             done: false,
         }
     }
 
     /// Offset from the start of the stream of the next byte to decode.
     pub fn offset(&self) -> usize {
-        self.offset
+        self.framer.consumed() as usize
     }
 
-    fn fail(&mut self, error: DecodeError) -> Option<Result<Decoded, StreamError>> {
+    fn fail(&mut self, e: FrameError) -> Option<Result<Decoded, StreamError>> {
         self.done = true;
+        let packet_offset = e.offset as usize;
         Some(Err(StreamError {
-            packet_offset: self.offset,
-            error: error.shifted(self.offset),
+            packet_offset,
+            error: e.error.shifted(packet_offset),
         }))
     }
 }
@@ -82,34 +81,20 @@ impl Iterator for PacketStream {
         if self.done {
             return None;
         }
-        let before = self.buf.len();
-        match self.decoder.decode(&mut self.buf) {
-            Ok(Some(packet)) => {
-                let len = before - self.buf.len();
-                let offset = self.offset;
-                self.offset += len;
-                Some(Ok(Decoded {
-                    offset,
-                    len,
-                    packet,
-                }))
-            }
-            Ok(None) if self.buf.is_empty() => {
-                self.done = true;
-                None
-            }
-            Ok(None) => {
-                // The input ends inside a packet: `decode_slice` says where and how.
-                let error = match self.decoder.decode_slice(&self.buf) {
-                    Err(e) => e,
-                    Ok(_) => DecodeError::new(
-                        ErrorKind::Incomplete,
-                        self.buf.len(),
-                        "input ends inside a packet",
-                    ),
-                };
-                self.fail(error)
-            }
+        match self.framer.next_frame() {
+            Ok(Some(f)) => Some(Ok(Decoded {
+                offset: f.offset as usize,
+                len: f.raw.len(),
+                packet: f.packet,
+            })),
+            // The input ends, perhaps inside a packet.
+            Ok(None) => match self.framer.finish() {
+                None => {
+                    self.done = true;
+                    None
+                }
+                Some(e) => self.fail(e),
+            },
             Err(e) => self.fail(e),
         }
     }
@@ -118,6 +103,7 @@ impl Iterator for PacketStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use touchstone_codec::ErrorKind;
     use touchstone_codec::Protocol;
 
     #[test]
