@@ -95,6 +95,9 @@ pub enum FileError {
     /// Not JSON of the format.
     #[error("{0} is not a touchstone fuzz finding: {1}")]
     Parse(PathBuf, String),
+    /// The format's JSON, with a value out of range.
+    #[error("{0}: {1}")]
+    Invalid(PathBuf, String),
 }
 
 impl FindingFile {

@@ -163,17 +163,27 @@ impl FuzzProgress for Silent {
     fn note(&self, _: &str) {}
 }
 
+/// The target failed the check before fuzzing: it cannot do a QoS 1 round trip.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the target {target} cannot do a QoS 1 round trip in MQTT {} before fuzzing: {why}", protocol.as_str())]
+pub struct PreflightError {
+    /// The target, as the output names it.
+    pub target: String,
+    /// The version that failed.
+    pub protocol: Protocol,
+    /// What went wrong.
+    pub why: String,
+}
+
 /// Checks, before fuzzing, that the target does a QoS 1 round trip at all.
-pub async fn preflight(cfg: &FuzzConfig) -> Result<(), String> {
+pub async fn preflight(cfg: &FuzzConfig) -> Result<(), PreflightError> {
     for &p in &cfg.protocols {
         exec::live(&cfg.exec, p, u64::MAX - p.level() as u64)
             .await
-            .map_err(|e| {
-                format!(
-                    "the target {} cannot do a QoS 1 round trip in MQTT {} before fuzzing: {e}",
-                    cfg.target_label,
-                    p.as_str()
-                )
+            .map_err(|why| PreflightError {
+                target: cfg.target_label.clone(),
+                protocol: p,
+                why,
             })?;
     }
     Ok(())

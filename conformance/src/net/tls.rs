@@ -130,10 +130,22 @@ fn client_cert_error(path: &Path, e: &rustls::Error) -> TlsError {
     file_error("--cert", path, message)
 }
 
+/// A host that cannot be a TLS server name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{host}` as a TLS server name: {why}")]
+pub struct ServerNameError {
+    /// The host.
+    pub host: String,
+    /// Why it cannot be one.
+    pub why: String,
+}
+
 /// The server name to verify and send in SNI.
-pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
-    ServerName::try_from(host.to_string())
-        .map_err(|e| format!("`{host}` as a TLS server name: {e}"))
+pub fn server_name(host: &str) -> Result<ServerName<'static>, ServerNameError> {
+    ServerName::try_from(host.to_string()).map_err(|e| ServerNameError {
+        host: host.to_string(),
+        why: e.to_string(),
+    })
 }
 
 /// `--insecure`: accepts any certificate, still checking handshake signatures are well-formed.

@@ -89,7 +89,8 @@ impl Connector {
         let io: Box<dyn Io> = match &self.tls {
             None => Box::new(tcp),
             Some(config) => {
-                let name = tls::server_name(&t.host).map_err(TransportError::new)?;
+                let name =
+                    tls::server_name(&t.host).map_err(|e| TransportError::new(e.to_string()))?;
                 let tls = tokio_rustls::TlsConnector::from(config.clone())
                     .connect(name, tcp)
                     .await

@@ -112,7 +112,7 @@ pub fn suite_name(report: &RunReport, p: touchstone_codec::Protocol) -> String {
 }
 
 /// The report as JUnit XML.
-pub fn render(report: &RunReport, rerun: &Rerun) -> Result<String, String> {
+pub fn render(report: &RunReport, rerun: &Rerun) -> Result<String, JunitError> {
     let mut junit = Report::new("touchstone");
     junit.set_time(report.duration);
     let started = chrono::DateTime::<chrono::Utc>::from(report.started).fixed_offset();
@@ -187,7 +187,10 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> Result<String, String> {
             .insert("skipped".into(), skipped.to_string().into());
         junit.add_test_suite(suite);
     }
-    junit
-        .to_string()
-        .map_err(|e| format!("cannot write JUnit XML: {e}"))
+    junit.to_string().map_err(JunitError)
 }
+
+/// The JUnit XML could not be written (quick-junit's serializer failed).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write JUnit XML: {0}")]
+pub struct JunitError(#[source] pub quick_junit::SerializeError);

@@ -16,6 +16,11 @@ pub const PASSWORD: &str = "touchstone-embedded";
 /// The enhanced authentication method the authentication broker accepts for [`USER`].
 pub const SCRAM_METHOD: &str = touchstone_sasl::scram::METHOD;
 
+/// The embedded reference broker could not start (no loopback port, say).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the embedded reference broker: {0}")]
+pub struct EmbeddedError(#[source] pub touchstone_broker::server::Error);
+
 /// The running embedded brokers.
 pub struct Embedded {
     open: RunningServer,
@@ -24,13 +29,11 @@ pub struct Embedded {
 
 impl Embedded {
     /// Starts both brokers.
-    pub async fn start() -> Result<Embedded, String> {
+    pub async fn start() -> Result<Embedded, EmbeddedError> {
         let mut config = ServerConfig::default();
         // A WebSocket listener too, for the `websocket` cases.
         config.listen.ws = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-        let open = Server::start(config)
-            .await
-            .map_err(|e| format!("cannot start the embedded reference broker: {e}"))?;
+        let open = Server::start(config).await.map_err(EmbeddedError)?;
         let mut passwords = Passwords::default();
         passwords.insert(USER, PASSWORD);
         let broker = Config {
@@ -42,7 +45,7 @@ impl Embedded {
             Ok(auth) => auth,
             Err(e) => {
                 open.shutdown().await;
-                return Err(format!("cannot start the embedded reference broker: {e}"));
+                return Err(EmbeddedError(e));
             }
         };
         Ok(Embedded { open, auth })

@@ -93,29 +93,53 @@ pub fn find(version: SpecVersion, id: &str) -> Option<&'static SpecStatement> {
         .find(|s| s.version == version && s.id == id)
 }
 
+/// Text that does not name a statement of the index.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatementError {
+    /// Not a version and an id.
+    #[error("statement `{0}` should be a version and an id, e.g. `5.0 MQTT-3.3.1-6` or `3.1.1 MQTT-3.3.1-10`")]
+    Form(String),
+    /// A version that is not 3.1.1 or 5.0.
+    #[error("statement `{text}`: unknown specification version `{version}` (3.1.1 or 5.0)")]
+    Version {
+        /// The text.
+        text: String,
+        /// Its version part.
+        version: String,
+    },
+    /// No such statement in that version.
+    #[error("statement `{text}`: {version} has no statement {id} in the index (spec/mqtt-{}-statements.tsv)", version.as_str())]
+    Unknown {
+        /// The text.
+        text: String,
+        /// The version.
+        version: SpecVersion,
+        /// The id.
+        id: String,
+    },
+}
+
 /// Parses `5.0 MQTT-3.3.1-6`, `3.1.1 MQTT-3.3.1-10` (also `5 ...`, `v5 ...`, `v311 ...`) into
 /// a statement of the index.
-pub fn parse_statement(text: &str) -> Result<&'static SpecStatement, String> {
+pub fn parse_statement(text: &str) -> Result<&'static SpecStatement, StatementError> {
     let mut parts = text.split_whitespace();
     let (Some(version), Some(id), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(format!(
-            "statement `{text}` should be a version and an id, e.g. `5.0 MQTT-3.3.1-6` or `3.1.1 MQTT-3.3.1-10`"
-        ));
+        return Err(StatementError::Form(text.to_string()));
     };
     let version = match version.trim_start_matches('v') {
         "3.1.1" | "311" => SpecVersion::V3_1_1,
         "5" | "5.0" | "50" => SpecVersion::V5_0,
         other => {
-            return Err(format!(
-                "statement `{text}`: unknown specification version `{other}` (3.1.1 or 5.0)"
-            ))
+            return Err(StatementError::Version {
+                text: text.to_string(),
+                version: other.to_string(),
+            })
         }
     };
-    find(version, id).ok_or_else(|| {
-        format!(
-            "statement `{text}`: {version} has no statement {id} in the index (spec/mqtt-{}-statements.tsv)",
-            version.as_str()
-        )
+    find(version, id).ok_or_else(|| StatementError::Unknown {
+        text: text.to_string(),
+        version,
+        id: id.to_string(),
     })
 }
 

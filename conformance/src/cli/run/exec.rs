@@ -171,7 +171,7 @@ fn write_extra(args: &RunArgs, report: &RunReport, rerun: &Rerun) -> Result<(), 
     ];
     for (path, format) in extra {
         let Some(path) = path else { continue };
-        let text = render(format, report, rerun, View::default())?;
+        let text = render(format, report, rerun, View::default()).map_err(|e| e.to_string())?;
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())
@@ -182,7 +182,7 @@ fn render(
     report: &RunReport,
     rerun: &Rerun,
     view: View,
-) -> Result<String, String> {
+) -> Result<String, report::junit::JunitError> {
     match format {
         RunFormat::Pretty => Ok(report::pretty::render(report, rerun, view)),
         RunFormat::Json => Ok(report::json::render(report, rerun)),

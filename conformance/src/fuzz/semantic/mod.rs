@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use touchstone_codec::Protocol;
 
-use crate::fuzz::finding::Cite;
+use crate::fuzz::finding::{Cite, FileError};
 use crate::harness::redact::Redactor;
 use crate::net::transport::Connector;
 use judge::Divergence;
@@ -96,28 +96,26 @@ pub const FORMAT: &str = "touchstone-semantic-finding/1";
 
 impl SemanticFile {
     /// Reads and checks a file (`None`: not a semantic finding at all).
-    pub fn load(path: &Path) -> Result<Option<SemanticFile>, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Option<SemanticFile>, FileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::Read(path.into(), e))?;
         let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+            .map_err(|e| FileError::Parse(path.into(), format!("not JSON: {e}")))?;
         if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
             return Ok(None);
         }
         let f: SemanticFile = serde_json::from_value(v)
-            .map_err(|e| format!("{} is not a semantic finding: {e}", path.display()))?;
+            .map_err(|e| FileError::Parse(path.into(), format!("not a semantic finding: {e}")))?;
         if f.protocol.parse::<Protocol>().is_err() {
-            return Err(format!(
-                "{}: unknown protocol {:?}",
-                path.display(),
-                f.protocol
+            return Err(FileError::Invalid(
+                path.into(),
+                format!("unknown protocol {:?}", f.protocol),
             ));
         }
         for (i, op) in f.ops.iter().enumerate() {
             if op.client() >= CLIENTS || !scenario::valid(op) {
-                return Err(format!(
-                    "{}: operation {i} is out of range: {op:?}",
-                    path.display()
+                return Err(FileError::Invalid(
+                    path.into(),
+                    format!("operation {i} is out of range: {op:?}"),
                 ));
             }
         }

@@ -226,6 +226,11 @@ pub struct ProfileError {
     pub message: String,
 }
 
+/// A profile's text that cannot be used: what is wrong, naming the entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidProfile(pub String);
+
 fn seconds(what: &str, v: Option<f64>, max: f64) -> Result<Option<Duration>, String> {
     match v {
         None => Ok(None),
@@ -297,7 +302,7 @@ impl Profile {
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-        let mut p = Profile::parse(&text, catalogue).map_err(err)?;
+        let mut p = Profile::parse_text(&text, catalogue).map_err(err)?;
         // Reproducers are paths from the repository root: the profile's directory's parent
         // (profiles/NAME.toml), or the working directory.
         let root = path
@@ -321,7 +326,11 @@ impl Profile {
     }
 
     /// Parses and checks a profile's text.
-    pub fn parse(text: &str, catalogue: &[Case]) -> Result<Profile, String> {
+    pub fn parse(text: &str, catalogue: &[Case]) -> Result<Profile, InvalidProfile> {
+        Profile::parse_text(text, catalogue).map_err(InvalidProfile)
+    }
+
+    fn parse_text(text: &str, catalogue: &[Case]) -> Result<Profile, String> {
         let mut file: ProfileFile =
             toml::from_str(text).map_err(|e| format!("invalid TOML: {e}"))?;
         file.use_current_ids();

@@ -4,7 +4,7 @@ use super::*;
 use crate::cases;
 
 fn parse(text: &str) -> Result<Profile, String> {
-    Profile::parse(text, &cases::catalogue())
+    Profile::parse(text, &cases::catalogue()).map_err(|e| e.0)
 }
 
 #[test]
