@@ -1,10 +1,11 @@
 //! The matrix as Markdown: legend, per-broker summary, per-area rates, findings, deviations,
-//! failures, then one table per area with a symbol per broker and case version.
+//! failures, then one table per area with a symbol per broker and case version. Written from
+//! the [`MatrixView`], the same model the HTML page is a template over.
 
 use std::fmt::Write;
 
-use super::{statements_text, utc_date, BrokerColumn, Mark, Matrix, RenderOptions};
-use crate::run::outcome::Outcome;
+use super::view::{BrokerView, MatrixView};
+use super::{Matrix, RenderOptions};
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|")
@@ -13,20 +14,33 @@ fn cell(s: &str) -> String {
 }
 
 /// The column header of a broker: its name, and a mark when it has findings.
-fn header(b: &BrokerColumn) -> String {
+fn header(b: &BrokerView) -> String {
     let mut s = cell(&b.name);
-    if !b.findings.is_empty() {
-        let _ = write!(s, " 🐞{}", b.findings.len());
+    if b.findings > 0 {
+        let _ = write!(s, " 🐞{}", b.findings);
     }
     s
 }
 
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// The matrix as Markdown.
 pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
+    render_view(&MatrixView::new(m, opts))
+}
+
+/// The Markdown of a view model.
+pub fn render_view(v: &MatrixView) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "# {}\n", cell(&opts.title));
-    let _ = write!(s, "Generated {}", cell(&opts.generated));
-    if let Some((first, last)) = m.run_dates() {
+    let _ = writeln!(s, "# {}\n", cell(&v.title));
+    let _ = write!(s, "Generated {}", cell(&v.generated));
+    if let Some((first, last)) = &v.run_dates {
         if first == last {
             let _ = write!(s, " from runs of {first}");
         } else {
@@ -36,16 +50,17 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
     let _ = writeln!(
         s,
         ": {} broker{}, {} case run{} (case × MQTT version).\n",
-        m.brokers.len(),
-        if m.brokers.len() == 1 { "" } else { "s" },
-        m.rows.len(),
-        if m.rows.len() == 1 { "" } else { "s" },
+        v.brokers.len(),
+        plural(v.brokers.len()),
+        v.runs,
+        plural(v.runs),
     );
 
     // Legend.
-    let legend: Vec<String> = Mark::ALL
+    let legend: Vec<String> = v
+        .legend
         .iter()
-        .map(|mk| format!("{} {}", mk.symbol(), mk.label()))
+        .map(|mk| format!("{} {}", mk.symbol, mk.label))
         .collect();
     let _ = writeln!(
         s,
@@ -57,35 +72,28 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
     // Per broker.
     let _ = writeln!(s, "## Brokers\n");
     let _ = write!(s, "| Broker | Version | Runs |");
-    for mk in Mark::counted() {
-        let _ = write!(s, " {} |", mk.symbol());
+    for mk in &v.counted {
+        let _ = write!(s, " {} |", mk.symbol);
     }
     let _ = writeln!(s, " Pass rate | 3.1.1 statements | 5.0 statements | Run |");
     let _ = write!(s, "|---|---|--:|");
-    for _ in Mark::counted() {
+    for _ in &v.counted {
         let _ = write!(s, "--:|");
     }
     let _ = writeln!(s, "--:|---|---|---|");
-    for b in &m.brokers {
-        let t = m.tally(b, m.rows.iter());
-        let _ = write!(
-            s,
-            "| {} | {} | {} |",
-            header(b),
-            if b.versions.is_empty() {
-                "?".to_string()
-            } else {
-                cell(&b.versions.join(" / "))
-            },
-            t.ran()
-        );
-        for mk in Mark::counted() {
-            let _ = write!(s, " {} |", t.count(mk));
+    for b in &v.brokers {
+        let version = if b.has_versions {
+            cell(&b.versions)
+        } else {
+            b.versions.clone()
+        };
+        let _ = write!(s, "| {} | {} | {} |", header(b), version, b.ran);
+        for n in &b.counts {
+            let _ = write!(s, " {n} |");
         }
-        let _ = write!(s, " {} |", t.rate_text());
-        let cov = b.coverage();
-        for v in ["3.1.1", "5.0"] {
-            match cov.iter().find(|c| c.version.as_str() == v) {
+        let _ = write!(s, " {} |", b.rate.text);
+        for c in &b.coverage {
+            match c {
                 Some(c) => {
                     let _ = write!(
                         s,
@@ -96,12 +104,7 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
                 None => s.push_str(" – |"),
             }
         }
-        let dates: Vec<String> = {
-            let mut d: Vec<String> = b.started_unix_ms.iter().map(|ms| utc_date(*ms)).collect();
-            d.dedup();
-            d
-        };
-        let _ = writeln!(s, " {} |", cell(&dates.join(", ")));
+        let _ = writeln!(s, " {} |", cell(&b.dates));
     }
     s.push('\n');
     let _ = writeln!(
@@ -114,126 +117,90 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
     // Per area.
     let _ = writeln!(s, "## By area\n");
     let _ = write!(s, "| Area | Case runs |");
-    for b in &m.brokers {
+    for b in &v.brokers {
         let _ = write!(s, " {} |", header(b));
     }
     let _ = write!(s, "\n|---|--:|");
-    for _ in &m.brokers {
+    for _ in &v.brokers {
         let _ = write!(s, "--:|");
     }
     s.push('\n');
-    for area in m.areas() {
-        let n = m.rows_of(area).count();
-        let _ = write!(s, "| {} | {n} |", cell(area));
-        for b in &m.brokers {
-            let _ = write!(s, " {} |", m.tally(b, m.rows_of(area)).rate_text());
+    for a in &v.areas {
+        let _ = write!(s, "| {} | {} |", cell(&a.name), a.runs);
+        for r in &a.rates {
+            let _ = write!(s, " {} |", r.text);
         }
         s.push('\n');
     }
     s.push('\n');
 
     // Findings.
-    if m.brokers.iter().any(|b| !b.findings.is_empty()) {
+    if !v.findings.is_empty() {
         let _ = writeln!(s, "## Findings\n");
-        for b in &m.brokers {
-            for f in &b.findings {
-                let _ = writeln!(
-                    s,
-                    "- 🐞 **{}** (MQTT {}): {}{}. Reproducer: `{}`",
-                    cell(&b.name),
-                    cell(&f.protocol),
-                    cell(&f.summary),
-                    f.statement
-                        .as_ref()
-                        .map(|st| format!(" ({} {})", st.version, st.id))
-                        .unwrap_or_default(),
-                    cell(&f.reproducer)
-                );
-            }
+        for f in &v.findings {
+            let _ = writeln!(
+                s,
+                "- 🐞 **{}** (MQTT {}): {}{}. Reproducer: `{}`",
+                cell(&f.broker),
+                cell(&f.protocol),
+                cell(&f.summary),
+                f.statement
+                    .as_ref()
+                    .map(|st| format!(" ({st})"))
+                    .unwrap_or_default(),
+                cell(&f.reproducer)
+            );
         }
         s.push('\n');
     }
 
     // Deviations.
-    if m.brokers.iter().any(|b| !b.deviations.is_empty()) {
+    if !v.deviations.is_empty() {
         let _ = writeln!(s, "## Known deviations\n");
         let _ = writeln!(
             s,
             "| Broker | Case | MQTT | Statement | Result | What the broker does | Evidence |"
         );
         let _ = writeln!(s, "|---|---|---|---|---|---|---|");
-        for b in &m.brokers {
-            for d in &b.deviations {
-                let mark = b
-                    .results
-                    .get(&(d.case.clone(), d.protocol.clone()))
-                    .map(|r| Mark::Ran(r.outcome))
-                    .unwrap_or(Mark::NotRun);
-                let _ = writeln!(
-                    s,
-                    "| {} | `{}` | {} | {} {} | {} | {}{} | {} |",
-                    cell(&b.name),
-                    cell(&d.case),
-                    cell(&d.protocol),
-                    d.statement.version,
-                    cell(&d.statement.id),
-                    mark.symbol(),
-                    cell(&d.reason),
-                    d.reference
-                        .as_ref()
-                        .map(|r| format!(" ({})", cell(r)))
-                        .unwrap_or_default(),
-                    cell(&d.evidence)
-                );
-            }
+        for d in &v.deviations {
+            let _ = writeln!(
+                s,
+                "| {} | `{}` | {} | {} {} | {} | {}{} | {} |",
+                cell(&d.broker),
+                cell(&d.case),
+                cell(&d.protocol),
+                d.statement_version,
+                cell(&d.statement_id),
+                d.mark.symbol,
+                cell(&d.reason),
+                d.reference
+                    .as_ref()
+                    .map(|r| format!(" ({})", cell(r)))
+                    .unwrap_or_default(),
+                cell(&d.evidence)
+            );
         }
         s.push('\n');
     }
 
     // Failures, errors and unexpected passes.
-    let bad: Vec<(&BrokerColumn, &super::CaseJson)> = m
-        .brokers
-        .iter()
-        .flat_map(|b| {
-            m.rows
-                .iter()
-                .filter_map(move |r| b.result(r).map(|c| (b, c)))
-                .filter(|(_, c)| {
-                    matches!(
-                        c.outcome,
-                        Outcome::Fail | Outcome::Error | Outcome::UnexpectedPass
-                    )
-                })
-        })
-        .collect();
-    if !bad.is_empty() {
+    if !v.problems.is_empty() {
         let _ = writeln!(s, "## Failures and errors\n");
-        for (b, c) in bad {
+        for p in &v.problems {
             let mut line = format!(
                 "- {} **{}** `{}` (MQTT {})",
-                Mark::Ran(c.outcome).symbol(),
-                cell(&b.name),
-                cell(&c.id),
-                cell(&c.protocol)
+                p.mark.symbol,
+                cell(&p.broker),
+                cell(&p.case),
+                cell(&p.protocol)
             );
-            if let Some(f) = &c.failure {
-                let _ = write!(
-                    line,
-                    ": expected {}; got {}",
-                    cell(&f.expected),
-                    cell(&f.got)
-                );
-                let mut st = c.statements.clone();
-                for x in &f.statements {
-                    if !st.contains(x) {
-                        st.push(x.clone());
-                    }
-                }
-                if !st.is_empty() {
-                    let _ = write!(line, " ({})", statements_text(&st));
+            if let (Some(expected), Some(got)) = (&p.expected, &p.got) {
+                let _ = write!(line, ": expected {}; got {}", cell(expected), cell(got));
+                if let Some(st) = &p.statements {
+                    let _ = write!(line, " ({st})");
                 }
             }
-            if let Some(msg) = &c.message {
+            if let Some(msg) = &p.message {
                 let _ = write!(line, ": {}", cell(msg));
             }
             let _ = writeln!(s, "{line}");
@@ -243,36 +210,27 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
 
     // The cases, per area.
     let _ = writeln!(s, "## Cases\n");
-    for area in m.areas() {
-        let ids: Vec<&str> = {
-            let mut v: Vec<&str> = Vec::new();
-            for r in m.rows_of(area) {
-                if !v.contains(&r.id.as_str()) {
-                    v.push(&r.id);
-                }
-            }
-            v
-        };
+    for a in &v.areas {
         let _ = writeln!(
             s,
             "### {} ({} case{})\n",
-            cell(area),
-            ids.len(),
-            if ids.len() == 1 { "" } else { "s" }
+            cell(&a.name),
+            a.cases,
+            plural(a.cases)
         );
         let _ = write!(s, "| Case | MQTT |");
-        for b in &m.brokers {
+        for b in &v.brokers {
             let _ = write!(s, " {} |", header(b));
         }
         let _ = write!(s, "\n|---|---|");
-        for _ in &m.brokers {
+        for _ in &v.brokers {
             let _ = write!(s, ":-:|");
         }
         s.push('\n');
-        for r in m.rows_of(area) {
+        for r in &a.rows {
             let _ = write!(s, "| `{}` | {} |", cell(&r.id), r.protocol);
-            for b in &m.brokers {
-                let _ = write!(s, " {} |", b.mark(r).symbol());
+            for c in &r.cells {
+                let _ = write!(s, " {} |", c.mark.symbol);
             }
             s.push('\n');
         }
@@ -281,11 +239,11 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
 
     // Sources.
     let _ = writeln!(s, "## Reports\n");
-    for b in &m.brokers {
+    for b in &v.brokers {
         let _ = writeln!(
             s,
             "- {}: {} (target {}{})",
-            cell(&b.display()),
+            cell(&b.display),
             b.sources
                 .iter()
                 .map(|p| format!("`{}`", cell(p)))
@@ -299,7 +257,7 @@ pub fn render(m: &Matrix, opts: &RenderOptions) -> String {
             if b.touchstone.is_empty() {
                 String::new()
             } else {
-                format!("; Touchstone {}", cell(&b.touchstone.join(", ")))
+                format!("; Touchstone {}", cell(&b.touchstone))
             }
         );
     }

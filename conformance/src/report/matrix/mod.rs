@@ -9,6 +9,7 @@
 pub mod html;
 mod load;
 pub mod markdown;
+pub mod view;
 
 pub use load::{CaseJson, DeviationJson, FindingJson, MatrixError, Report, StatementRef};
 
