@@ -180,3 +180,29 @@ async fn a_server_refusing_every_subscription_fails_no_case() {
         .filter_map(|r| r.message.as_deref())
         .any(|m| m.contains("refused the subscription")));
 }
+
+/// 3.1.1 [MQTT-3.1.2-2] asks for CONNACK 0x01 when the Protocol Level is not supported; a server
+/// that also implements 5.0 cannot tell which version's client sent an unknown level, and 5.0
+/// [MQTT-3.1.2-2] lets it answer the 5.0 CONNACK 0x84. The reference broker answering that way
+/// (`v5_connack_for_unknown_level`) passes both versions' cases, and the answer is recorded; a
+/// CONNACK with another code still fails (tests/mosquitto_faults.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v5_connack_0x84_to_an_unknown_level_is_accepted_mqtt_3_1_2_2() {
+    let mut config = ServerConfig::default();
+    config.broker.faults.v5_connack_for_unknown_level = true;
+    let ids = [
+        "connect.unsupported-protocol-level",
+        "connect.unsupported-protocol-version",
+    ];
+    let results = run_on(config, &ids).await;
+    for r in &results {
+        assert_eq!(r.outcome, Outcome::Pass, "{}", show(r));
+        assert!(
+            r.observations.iter().any(|o| o.contains("CONNACK 0x84")),
+            "{}: {:?}",
+            r.id,
+            r.observations
+        );
+    }
+    assert_eq!(results.len(), 2);
+}

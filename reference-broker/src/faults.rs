@@ -145,6 +145,12 @@ pub struct Faults {
     /// 5.0 section 4.13.1 only; the close, the MUST of [MQTT-4.13.1-1], stays). For proving
     /// that conformance cases accept it.
     pub generic_disconnect_code: bool,
+    /// A CONNECT naming a protocol level the broker does not support is answered with the 5.0
+    /// CONNACK 0x84 Unsupported Protocol Version (`20 03 00 84 00`) instead of the 3.1.1
+    /// CONNACK 0x01, then the close. Allowed to a server that also implements 5.0: it cannot
+    /// tell which version's client sent an unknown level, and 5.0 [MQTT-3.1.2-2] lets it answer
+    /// 0x84. For proving that conformance cases accept it.
+    pub v5_connack_for_unknown_level: bool,
     /// A client's PUBACK with properties (Reason String, User Property; allowed) is taken for a
     /// protocol error and the connection closed (breaks 5.0 [MQTT-4.3.2-3] as far as the
     /// client can tell: its acknowledgement is refused).

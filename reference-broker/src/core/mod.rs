@@ -452,7 +452,12 @@ impl Broker {
                 .take(8)
                 .any(|w| w == b"\x00\x04MQTT");
             if name_is_mqtt {
-                conn.send_raw(&[0x20, 0x02, 0x00, 0x01], &mut self.outbox);
+                if self.config.faults.v5_connack_for_unknown_level {
+                    // Option `v5_connack_for_unknown_level`: the 5.0 answer (allowed).
+                    conn.send_raw(&[0x20, 0x03, 0x00, 0x84, 0x00], &mut self.outbox);
+                } else {
+                    conn.send_raw(&[0x20, 0x02, 0x00, 0x01], &mut self.outbox);
+                }
             }
         }
         // 3.1.1 [MQTT-3.1.0-1], [MQTT-3.1.4-1]; 5.0 [MQTT-3.1.0-1], [MQTT-3.1.4-1].
