@@ -24,7 +24,8 @@ pub struct FrameError {
     /// Why, its `offset` counted from the start of the failing packet.
     pub error: DecodeError,
     /// The failing packet's bytes: the whole packet when its fixed header gave its length (the
-    /// stream goes on after it: see [`FrameError::resumable`]), else what was buffered.
+    /// stream goes on after it: see [`FrameError::resumable`]), else everything buffered, taken
+    /// off the stream.
     pub raw: Bytes,
     /// Where the failing packet started, counted from the start of the stream.
     pub offset: u64,
@@ -104,8 +105,8 @@ impl Framer {
     }
 
     /// The next whole packet; `Ok(None)` until one is buffered. A packet the codec rejects is
-    /// an error; when [`FrameError::resumable`], it was taken off the stream and the next call
-    /// reads the packet after it.
+    /// an error and is taken off the stream: when [`FrameError::resumable`], the next call reads
+    /// the packet after it; otherwise everything buffered went with it.
     pub fn next_frame(&mut self) -> Result<Option<Framed>, FrameError> {
         let offset = self.offset;
         let h = match FixedHeader::parse(
@@ -118,7 +119,7 @@ impl Framer {
             Err(error) => {
                 return Err(FrameError {
                     error,
-                    raw: Bytes::copy_from_slice(&self.buf),
+                    raw: self.take_buffered(),
                     offset,
                     resumable: false,
                     header_len: None,
@@ -251,7 +252,8 @@ mod tests {
         let e = f.next_frame().unwrap_err();
         assert!(!e.resumable);
         assert_eq!(e.error.kind, ErrorKind::Malformed);
-        assert_eq!(f.take_buffered().len(), 4);
+        assert_eq!(e.raw.len(), 4);
+        assert!(f.buffered().is_empty());
         assert_eq!(f.consumed(), 4);
     }
 

@@ -166,6 +166,14 @@ fn the_plan_says_what_each_case_would_do_without_running_any() {
         case["reason"].as_str().unwrap().contains("retain"),
         "{case}"
     );
+    // A report format the plan does not come in: a usage error, before anything connects.
+    let out = touchstone(&["run", "--plan", "--format", "junit"], &[]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        text(&out.stderr).contains("--plan prints the plan as text"),
+        "{}",
+        text(&out.stderr)
+    );
     // No target to plan against: exit 3, nothing on standard output.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -402,9 +402,7 @@ impl Watch {
                 Err(frame_error) => {
                     // The bytes from the failing packet on, as they came.
                     let mut before = frame_error.raw.to_vec();
-                    if frame_error.resumable {
-                        before.extend_from_slice(self.framer.buffered());
-                    }
+                    before.extend_from_slice(self.framer.buffered());
                     let e = frame_error.error;
                     self.broken_stream = true;
                     let statements = for_version(protocol, &e.statements);

@@ -70,19 +70,12 @@ pub struct Inputs<'a> {
 
 /// Plans every selected case run. No I/O: the same inputs give the same plan.
 pub fn plan(inputs: Inputs<'_>) -> Vec<Planned> {
-    let capabilities = |p: Protocol| {
-        inputs
-            .capabilities
-            .iter()
-            .find(|(q, _)| *q == p)
-            .map(|(_, c)| c.clone().map(Arc::new))
-            .unwrap_or_else(|| Err("capabilities were not discovered".into()))
-    };
-    let per_version: Vec<(Protocol, Result<Arc<Capabilities>, String>)> =
-        [Protocol::V3_1_1, Protocol::V5]
-            .into_iter()
-            .map(|p| (p, capabilities(p)))
-            .collect();
+    // Each version's capabilities once, shared by its cases.
+    let per_version: Vec<(Protocol, Result<Arc<Capabilities>, String>)> = inputs
+        .capabilities
+        .iter()
+        .map(|(p, c)| (*p, c.clone().map(Arc::new)))
+        .collect();
     inputs
         .selected
         .iter()
@@ -90,8 +83,7 @@ pub fn plan(inputs: Inputs<'_>) -> Vec<Planned> {
             let caps = per_version
                 .iter()
                 .find(|(p, _)| *p == protocol)
-                .map(|(_, c)| c.clone())
-                .unwrap_or_else(|| Err("capabilities were not discovered".into()));
+                .map_or_else(|| Err("capabilities were not discovered".into()), |(_, c)| c.clone());
             let not_spoken = inputs.not_spoken.iter().find(|(p, _)| *p == protocol);
             let action = match (not_spoken, inputs.profile.crashing_finding(case.id, protocol)) {
                 (Some((_, why)), _) => {

@@ -453,7 +453,8 @@ impl Broker {
                 .any(|w| w == b"\x00\x04MQTT");
             if name_is_mqtt {
                 if self.config.faults.v5_connack_for_unknown_level {
-                    // Option `v5_connack_for_unknown_level`: the 5.0 answer (allowed).
+                    // Option `v5_connack_for_unknown_level`: the 5.0 answer, allowed to a
+                    // server that also implements 5.0 (5.0 [MQTT-3.1.2-2]).
                     conn.send_raw(&[0x20, 0x03, 0x00, 0x84, 0x00], &mut self.outbox);
                 } else {
                     conn.send_raw(&[0x20, 0x02, 0x00, 0x01], &mut self.outbox);

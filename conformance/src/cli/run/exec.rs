@@ -111,6 +111,15 @@ fn run_against(args: &RunArgs, io: &mut Io<'_>, runtime: &tokio::runtime::Runtim
         );
     }
     if args.plan {
+        if matches!(args.format, RunFormat::Junit | RunFormat::Markdown) {
+            return fail(
+                io,
+                format_args!(
+                    "--plan prints the plan as text or, with --format json, as JSON; not as {}",
+                    args.format.name()
+                ),
+            );
+        }
         return print_plan(args, io, runtime, &config, &catalogue);
     }
     // The report files: their folders are made and the files opened now, so that a path that
@@ -284,7 +293,7 @@ fn print_plan(
                 serde_json::to_string_pretty(&json).unwrap_or_default()
             )
         }
-        _ => plan_text(&report, &plan),
+        RunFormat::Pretty | RunFormat::Junit | RunFormat::Markdown => plan_text(&report, &plan),
     };
     if let Err(e) = io.stdout.write_all(text.as_bytes()) {
         return output_error(io, &e, Status::Failure);

@@ -199,10 +199,7 @@ impl Client {
                     return Ok(Some(f.packet));
                 }
                 Ok(None) => return Ok(None),
-                Err(e) if !e.resumable => {
-                    let raw = self.reader.framer().take_buffered();
-                    return Err(self.undecodable(raw, e.error));
-                }
+                Err(e) if !e.resumable => return Err(self.undecodable(e.raw, e.error)),
                 Err(e) => {
                     if !self.skips(&e.raw, e.header_len.unwrap_or(0)) {
                         return Err(self.undecodable(e.raw, e.error));

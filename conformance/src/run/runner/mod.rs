@@ -272,13 +272,12 @@ struct Prepared<'c> {
 /// selected case not run.
 async fn prepare<'c>(
     config: &RunConfig,
-    catalogue: &'c [Case],
+    selected: Vec<(usize, &'c Case, Protocol)>,
     stop: &Stop,
 ) -> Result<Prepared<'c>, RunReport> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let run_id = RunContext::new_run_id();
-    let selected = select(catalogue, &config.protocols, &config.filters, config.exact);
     let with_cases: Vec<Protocol> = config
         .protocols
         .iter()
@@ -391,7 +390,8 @@ pub async fn plan_only(
     catalogue: &[Case],
     stop: &Stop,
 ) -> Result<(RunReport, Vec<Planned>), RunReport> {
-    let p = prepare(config, catalogue, stop).await?;
+    let selected = select(catalogue, &config.protocols, &config.filters, config.exact);
+    let p = prepare(config, selected, stop).await?;
     Ok((p.report, p.plan))
 }
 
@@ -404,14 +404,15 @@ pub async fn run(
     progress: Arc<dyn Progress>,
     stop: Stop,
 ) -> RunReport {
-    progress.start(select(catalogue, &config.protocols, &config.filters, config.exact).len());
+    let selected = select(catalogue, &config.protocols, &config.filters, config.exact);
+    progress.start(selected.len());
     let Prepared {
         run,
         mut report,
         selected,
         plan,
         clock,
-    } = match prepare(&config, catalogue, &stop).await {
+    } = match prepare(&config, selected, &stop).await {
         Ok(p) => p,
         Err(report) => {
             progress.done();
