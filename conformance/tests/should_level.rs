@@ -1,11 +1,12 @@
 //! Behaviour the specification allows must never fail a case. Here: a DISCONNECT code that
 //! falls short of a SHOULD, User Properties a server adds, a refused subscription.
 //!
-//! Where the specification makes the close a MUST and the Reason Code of the DISCONNECT before
-//! it a SHOULD (5.0 section 4.13.1), a server that sends another code is not failed: the
-//! reference broker with `generic_disconnect_code` (DISCONNECT 0x80 before every error close)
-//! passes every case that checks such a close, and each records the SHOULD it fell short of.
-//! The same cases still fail a broker that does not close (checked in the faults_* tests).
+//! Where the specification makes the close a MUST and the DISCONNECT before it, with its Reason
+//! Code, a SHOULD (5.0 section 4.13.1), a server that sends another code, or none, is not
+//! failed: the reference broker with `generic_disconnect_code` (DISCONNECT 0x80 before every
+//! error close) or `silent_error_close` (no DISCONNECT) gets `should_fail` on every case that
+//! checks such a close, each naming the SHOULD it fell short of; the unaltered broker passes
+//! them. The same cases still fail a broker that does not close (the faults_* tests).
 
 mod common;
 
@@ -40,48 +41,93 @@ async fn run_on(
     results
 }
 
-/// Runs `ids` against the reference broker with `generic_disconnect_code` and the limits the
+/// Runs `ids` against the reference broker with `configure` applied and the limits the
 /// capability-driven cases need (`lower_qos`: Maximum QoS 1, which the QoS 2 cases cannot use).
 async fn run(
     ids: &[&str],
     lower_qos: bool,
+    configure: fn(&mut ServerConfig),
 ) -> Vec<touchstone_conformance::run::outcome::CaseResult> {
     let mut config = ServerConfig::default();
-    config.broker.faults.generic_disconnect_code = true;
+    configure(&mut config);
     config.broker.maximum_packet_size = Some(2048);
     config.broker.retain_available = false;
     if lower_qos {
         config.broker.maximum_qos = QoS::AtLeastOnce;
     }
-    let results = run_on(config, ids).await;
-    results
+    run_on(config, ids).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_disconnect_code_before_the_close_is_a_should_not_a_failure_mqtt_4_13_1_1() {
+/// Runs every case of [`CASES`] with `configure`; `check` judges each 5.0 result, given the
+/// code the text names.
+async fn each_error_close(
+    configure: fn(&mut ServerConfig),
+    check: impl Fn(&touchstone_conformance::run::outcome::CaseResult, &str),
+) {
     let qos_limited = "limits.publish-above-maximum-qos";
     let ids: Vec<&str> = CASES
         .iter()
         .map(|(id, _)| *id)
         .filter(|id| *id != qos_limited)
         .collect();
-    let mut results = run(&ids, false).await;
-    results.extend(run(&[qos_limited], true).await);
+    let mut results = run(&ids, false, configure).await;
+    results.extend(run(&[qos_limited], true, configure).await);
     for (id, named) in CASES {
         let r = results
             .iter()
             .find(|r| r.id == *id && r.protocol == Protocol::V5)
             .unwrap_or_else(|| panic!("{id} did not run for 5.0"));
-        assert_eq!(r.outcome, Outcome::Pass, "{}", show(r));
-        let noted = r.observations.iter().any(|o| {
-            o.contains("SHOULD not followed") && o.contains("DISCONNECT 0x80") && o.contains(named)
-        });
-        assert!(
-            noted,
-            "{id}: no SHOULD observation naming {named}: {:?}",
-            r.observations
-        );
+        check(r, named);
     }
+}
+
+/// The SHOULD each case fell short of: once, naming the code the text asks for and what came.
+fn assert_short_of(r: &touchstone_conformance::run::outcome::CaseResult, named: &str, got: &str) {
+    assert_eq!(r.outcome, Outcome::ShouldFail, "{}", show(r));
+    assert!(r.failure.is_none(), "{}", show(r));
+    assert_eq!(r.shortfalls.len(), 1, "{}: {:?}", r.id, r.shortfalls);
+    let f = &r.shortfalls[0];
+    assert!(f.should.contains("4.13.1"), "{}: {f:?}", r.id);
+    assert!(f.expected.contains(named), "{}: {f:?}", r.id);
+    assert!(f.got.contains(got), "{}: {f:?}", r.id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_disconnect_code_before_the_close_is_a_should_not_a_failure_mqtt_4_13_1_1() {
+    each_error_close(
+        |c| c.broker.faults.generic_disconnect_code = true,
+        |r, named| assert_short_of(r, named, "DISCONNECT 0x80"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_without_disconnect_is_a_should_not_a_failure_mqtt_4_13_1_1() {
+    each_error_close(
+        |c| c.broker.faults.silent_error_close = true,
+        |r, named| assert_short_of(r, named, "the close without DISCONNECT"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_the_text_names_passes_with_an_observation_mqtt_4_13_1_1() {
+    each_error_close(
+        |_| {},
+        |r, named| {
+            assert_eq!(r.outcome, Outcome::Pass, "{}", show(r));
+            assert!(r.shortfalls.is_empty(), "{}", show(r));
+            assert!(
+                r.observations
+                    .iter()
+                    .any(|o| o.contains("before the close") && o.contains(named)),
+                "{}: {:?}",
+                r.id,
+                r.observations
+            );
+        },
+    )
+    .await;
 }
 
 /// 5.0 [MQTT-3.3.2-17] and [MQTT-3.3.2-18] fix the publisher's User Properties (all of them,

@@ -145,6 +145,10 @@ pub struct Faults {
     /// 5.0 section 4.13.1 only; the close, the MUST of [MQTT-4.13.1-1], stays). For proving
     /// that conformance cases accept it.
     pub generic_disconnect_code: bool,
+    /// The broker closes a 5.0 connection over an error without the DISCONNECT before it (falls
+    /// short of the SHOULD of 5.0 section 4.13.1 only; the close stays). For proving that
+    /// conformance cases report it as a SHOULD not followed, not a failure.
+    pub silent_error_close: bool,
     /// A CONNECT naming a protocol level the broker does not support is answered with the 5.0
     /// CONNACK 0x84 Unsupported Protocol Version (`20 03 00 84 00`) instead of the 3.1.1
     /// CONNACK 0x01, then the close. Allowed to a server that also implements 5.0: it cannot

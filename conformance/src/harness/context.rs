@@ -11,6 +11,7 @@ use touchstone_codec::Protocol;
 
 use crate::harness::redact::Redactor;
 use crate::harness::transcript::Transcript;
+use crate::harness::verdict::Shortfall;
 use crate::net::transport::Connector;
 
 /// User name and password sent in CONNECT (the password never shows in `Debug`).
@@ -137,6 +138,8 @@ pub(crate) struct CaseShared {
     pub(crate) case_index: usize,
     pub(crate) transcript: Transcript,
     pub(crate) observations: Mutex<Vec<String>>,
+    /// SHOULDs the target fell short of.
+    pub(crate) shortfalls: Mutex<Vec<Shortfall>>,
     /// Topics that may hold a retained message set by the case.
     pub(crate) retained: Mutex<BTreeSet<String>>,
     /// Client ids (and whether on the authentication listener) that may have a stored session.
@@ -162,6 +165,7 @@ impl CaseShared {
             case_index,
             transcript: Transcript::with_redactor(run.redactor.clone()),
             observations: Mutex::new(Vec::new()),
+            shortfalls: Mutex::new(Vec::new()),
             retained: Mutex::new(BTreeSet::new()),
             sessions: Mutex::new(BTreeSet::new()),
             names: Mutex::new(Vec::new()),
@@ -228,6 +232,14 @@ impl CaseShared {
 
     pub(crate) fn observations(&self) -> Vec<String> {
         lock(&self.observations).clone()
+    }
+
+    pub(crate) fn short_of(&self, s: Shortfall) {
+        lock(&self.shortfalls).push(s);
+    }
+
+    pub(crate) fn shortfalls(&self) -> Vec<Shortfall> {
+        lock(&self.shortfalls).clone()
     }
 
     pub(crate) fn retained_set(&self, topic: &str, set: bool) {

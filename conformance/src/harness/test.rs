@@ -8,6 +8,7 @@ use touchstone_codec::Protocol;
 use crate::harness::capability::Capabilities;
 use crate::harness::client::ClientBuilder;
 use crate::harness::context::CaseShared;
+use crate::harness::verdict::Shortfall;
 
 /// The handle a case body scripts with.
 pub struct Test {
@@ -56,6 +57,22 @@ impl Test {
     /// with the outcome).
     pub fn observe(&self, text: impl Into<String>) {
         self.shared.observe(text.into());
+    }
+
+    /// Records a SHOULD the target did not follow (`should` names where the text says it, for
+    /// the version running): the case still passes its MUSTs, and its outcome is
+    /// `should_fail`, shown apart and failing the run only with `--strict`.
+    pub fn short_of(
+        &self,
+        should: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) {
+        self.shared.short_of(Shortfall {
+            should: should.into(),
+            expected: expected.into(),
+            got: got.into(),
+        });
     }
 
     /// How long "nothing arrives" is watched for.

@@ -44,6 +44,20 @@ pub struct Failure {
     pub statements: Vec<Statement>,
 }
 
+/// A SHOULD the target did not follow: the case's MUSTs held, and this falls short of a
+/// recommendation only. It makes the outcome `should_fail`, which fails a run only with
+/// `--strict`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shortfall {
+    /// Where the text says it, with the version: `5.0 section 4.13.1`, or a statement whose
+    /// text holds the SHOULD.
+    pub should: String,
+    /// What the SHOULD asks for.
+    pub expected: String,
+    /// What came instead.
+    pub got: String,
+}
+
 /// Why a case body stopped before the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseError {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::schema::{
     CapabilitiesRecord, CaseRecord, DeviationRecord, EntryRecord, FailureRecord, FindingRecord,
-    JsonReport, ProfileRecord, Summary, TimingRecord, FORMAT,
+    JsonReport, ProfileRecord, ShortfallRecord, Summary, TimingRecord, FORMAT,
 };
 use super::Rerun;
 use crate::harness::transcript::{Entry, JSON_MAX_BYTES};
@@ -82,6 +82,15 @@ pub fn case_record(r: &CaseResult, rerun: &Rerun) -> CaseRecord {
         }),
         message: r.message.clone(),
         observations: r.observations.clone(),
+        shortfalls: r
+            .shortfalls
+            .iter()
+            .map(|s| ShortfallRecord {
+                should: s.should.clone(),
+                expected: s.expected.clone(),
+                got: s.got.clone(),
+            })
+            .collect(),
         deviation: r.deviation.as_ref().map(deviation),
         rerun: Some(rerun.command(r)),
         transcript: r.transcript.iter().map(entry).collect(),
@@ -134,6 +143,7 @@ pub fn report_record(report: &RunReport, rerun: &Rerun) -> JsonReport {
             .map(|(p, why)| (p.as_str().to_string(), why.clone()))
             .collect(),
         repeat: report.repeat,
+        strict: report.strict,
         notes: report.notes.clone(),
         profile: ProfileRecord {
             path: report

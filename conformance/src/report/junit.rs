@@ -6,6 +6,8 @@
 //! * fail, error: a failure or error with expected / got, the statements, the transcript and
 //!   the rerun command;
 //! * unexpected pass, flaky: failures (the profile is out of date; the verdict changed);
+//! * should fail (every MUST held, a SHOULD did not): a success with the SHOULDs not followed
+//!   as output and the property `outcome = should_fail`; with `--strict`, a failure;
 //! * expected fail: `<skipped type="xfail">` with the deviation and its evidence (the xfail
 //!   convention of pytest), and the property `outcome = expected_fail`;
 //! * skip and not run: `<skipped>` with the reason.
@@ -44,6 +46,12 @@ fn lines(r: &CaseResult, rerun: &Rerun, with_transcript: bool) -> String {
             d.statement, d.reason, d.evidence
         );
     }
+    for f in &r.shortfalls {
+        s += &format!(
+            "SHOULD not followed ({}): expected {}; got {}\n",
+            f.should, f.expected, f.got
+        );
+    }
     for o in &r.observations {
         s += &format!("observed: {o}\n");
     }
@@ -57,14 +65,26 @@ fn lines(r: &CaseResult, rerun: &Rerun, with_transcript: bool) -> String {
     s
 }
 
-fn status(r: &CaseResult, rerun: &Rerun) -> TestCaseStatus {
-    let message = || match (&r.failure, &r.message) {
-        (Some(f), _) => format!("expected {}; got {}", f.expected, f.got),
-        (None, Some(m)) => m.clone(),
-        (None, None) => r.outcome.to_string(),
+fn status(r: &CaseResult, rerun: &Rerun, strict: bool) -> TestCaseStatus {
+    let message = || match (&r.failure, &r.message, r.shortfalls.first()) {
+        (Some(f), _, _) => format!("expected {}; got {}", f.expected, f.got),
+        (None, Some(m), _) => m.clone(),
+        (None, None, Some(f)) => format!(
+            "SHOULD not followed ({}): expected {}; got {}",
+            f.should, f.expected, f.got
+        ),
+        (None, None, None) => r.outcome.to_string(),
     };
     match r.outcome {
         Outcome::Pass => TestCaseStatus::success(),
+        Outcome::ShouldFail if !strict => TestCaseStatus::success(),
+        Outcome::ShouldFail => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(message());
+            s.set_type(r.outcome.as_str());
+            s.set_description(lines(r, rerun, true));
+            s
+        }
         Outcome::Skip | Outcome::NotRun => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(r.message.clone().unwrap_or_default());
@@ -163,7 +183,7 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> Result<String, JunitError> {
         }
         let mut skipped = 0;
         for r in results {
-            let mut tc = TestCase::new(r.id, status(r, rerun));
+            let mut tc = TestCase::new(r.id, status(r, rerun, report.strict));
             tc.set_classname(format!(
                 "mqtt{}.{}",
                 if p.is_v5() { "5" } else { "311" },
@@ -173,6 +193,9 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> Result<String, JunitError> {
             tc.add_property(Property::new("outcome", r.outcome.as_str()));
             match r.outcome {
                 Outcome::Pass => {
+                    tc.set_system_out(lines(r, rerun, false));
+                }
+                Outcome::ShouldFail if !report.strict => {
                     tc.set_system_out(lines(r, rerun, false));
                 }
                 Outcome::Skip | Outcome::NotRun | Outcome::ExpectedFail => skipped += 1,

@@ -124,6 +124,15 @@ pub fn render(report: &RunReport, rerun: &Rerun) -> String {
         if let Some(m) = &r.message {
             let _ = writeln!(s, "- {}", cell(m));
         }
+        for f in &r.shortfalls {
+            let _ = writeln!(
+                s,
+                "- SHOULD not followed ({}): expected {}; got {}",
+                cell(&f.should),
+                cell(&f.expected),
+                cell(&f.got)
+            );
+        }
         if let Some(d) = &r.deviation {
             let _ = writeln!(
                 s,

@@ -10,6 +10,8 @@ pub mod markdown;
 pub mod matrix;
 pub mod pretty;
 pub mod schema;
+#[cfg(test)]
+mod should_tests;
 
 use touchstone_codec::Protocol;
 
@@ -58,6 +60,7 @@ pub fn shell_quote(s: &str) -> String {
 pub fn outcome_label(o: Outcome) -> &'static str {
     match o {
         Outcome::Pass => "pass",
+        Outcome::ShouldFail => "should-fail",
         Outcome::Fail => "FAIL",
         Outcome::Skip => "skip",
         Outcome::Error => "ERROR",

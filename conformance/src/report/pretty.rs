@@ -37,6 +37,7 @@ fn paint(view: View, o: Outcome, text: &str) -> String {
     }
     let code = match o {
         Outcome::Pass => "32",
+        Outcome::ShouldFail => "35",
         Outcome::Fail | Outcome::Error | Outcome::UnexpectedPass | Outcome::Flaky => "1;31",
         Outcome::ExpectedFail => "33",
         Outcome::Skip | Outcome::NotRun => "2",
@@ -117,6 +118,11 @@ pub fn details(r: &CaseResult, rerun: &Rerun, view: View) -> String {
     }
     if let Some(m) = &r.message {
         let _ = writeln!(s, "   {m}");
+    }
+    for f in &r.shortfalls {
+        let _ = writeln!(s, "   SHOULD not followed ({}):", f.should);
+        let _ = writeln!(s, "     expected: {}", f.expected);
+        let _ = writeln!(s, "     got:      {}", f.got);
     }
     if crate::cases::is_timed(r.id) && r.outcome.is_bad() {
         let _ = writeln!(
@@ -242,7 +248,28 @@ pub fn header(report: &RunReport) -> String {
 /// The verdict line, with the exit status.
 pub fn verdict_line(report: &RunReport, view: View) -> String {
     let (word, outcome) = match report.status() {
-        RunStatus::Conformant => ("OK".to_string(), Outcome::Pass),
+        RunStatus::Conformant => {
+            let shortfalls = report
+                .results
+                .iter()
+                .filter(|r| r.outcome == Outcome::ShouldFail)
+                .count();
+            if shortfalls > 0 {
+                (
+                    format!(
+                        "OK ({shortfalls} SHOULD{} not followed: --strict fails them)",
+                        if shortfalls == 1 { "" } else { "s" }
+                    ),
+                    Outcome::Pass,
+                )
+            } else {
+                ("OK".to_string(), Outcome::Pass)
+            }
+        }
+        RunStatus::NonConformant if report.strict => (
+            "NOT OK (failures, errors, unexpected passes, flaky verdicts, or SHOULDs not followed under --strict): exit 1".to_string(),
+            Outcome::Fail,
+        ),
         RunStatus::NonConformant => (
             "NOT OK (failures, errors, unexpected passes or flaky verdicts): exit 1".to_string(),
             Outcome::Fail,
@@ -301,7 +328,7 @@ pub fn render(report: &RunReport, rerun: &Rerun, view: View) -> String {
     let notable: Vec<&CaseResult> = report
         .results
         .iter()
-        .filter(|r| r.outcome.is_bad() || r.outcome == Outcome::ExpectedFail)
+        .filter(|r| r.outcome.fails_run(report.strict) || r.outcome == Outcome::ExpectedFail)
         .collect();
     if !notable.is_empty() {
         s.push('\n');
@@ -310,7 +337,37 @@ pub fn render(report: &RunReport, rerun: &Rerun, view: View) -> String {
             s.push('\n');
         }
     }
-    let bad: Vec<&&CaseResult> = notable.iter().filter(|r| r.outcome.is_bad()).collect();
+    // SHOULDs not followed: shown apart from the failures (among them only with --strict).
+    let short: Vec<&CaseResult> = report
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::ShouldFail)
+        .collect();
+    if !short.is_empty() && !report.strict {
+        let _ = writeln!(
+            s,
+            "\nSHOULD not followed ({}; every MUST held; --strict makes these fail the run):",
+            short.len()
+        );
+        for r in &short {
+            for f in &r.shortfalls {
+                let _ = writeln!(
+                    s,
+                    "  {:<6} {} ({})\n      expected {}; got {}",
+                    r.protocol.as_str(),
+                    r.id,
+                    f.should,
+                    f.expected,
+                    f.got
+                );
+            }
+        }
+        s.push('\n');
+    }
+    let bad: Vec<&&CaseResult> = notable
+        .iter()
+        .filter(|r| r.outcome.fails_run(report.strict))
+        .collect();
     if !bad.is_empty() {
         let _ = writeln!(s, "Did not pass ({}):", bad.len());
         for r in bad {

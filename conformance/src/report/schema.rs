@@ -18,8 +18,9 @@ use crate::report::forms::StatementJson;
 use crate::run::outcome::Outcome;
 use crate::run::runner::{BrokerIdentity, RunStatus};
 
-/// The format tag of the reports this version writes.
-pub const FORMAT: &str = "touchstone-report/2";
+/// The format tag of the reports this version writes (`/3` added the `should_fail` outcome,
+/// the case's `shortfalls`, and `strict`).
+pub const FORMAT: &str = "touchstone-report/3";
 
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -60,6 +61,9 @@ pub struct JsonReport {
     /// How many times the catalogue ran (`--repeat`).
     #[serde(default = "one")]
     pub repeat: u32,
+    /// `--strict`: a SHOULD not followed (`should_fail`) fails the run.
+    #[serde(default)]
+    pub strict: bool,
     /// What the preflight found about the set-up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -177,6 +181,9 @@ pub struct Summary {
     pub ok: bool,
     /// Passes.
     pub pass: usize,
+    /// Passes of every MUST that fell short of a SHOULD.
+    #[serde(default)]
+    pub should_fail: usize,
     /// Failures.
     pub fail: usize,
     /// Errors.
@@ -200,6 +207,7 @@ impl Summary {
     pub fn count(&self, o: Outcome) -> usize {
         match o {
             Outcome::Pass => self.pass,
+            Outcome::ShouldFail => self.should_fail,
             Outcome::Fail => self.fail,
             Outcome::Error => self.error,
             Outcome::ExpectedFail => self.expected_fail,
@@ -215,6 +223,7 @@ impl Summary {
         self.total += 1;
         *match o {
             Outcome::Pass => &mut self.pass,
+            Outcome::ShouldFail => &mut self.should_fail,
             Outcome::Fail => &mut self.fail,
             Outcome::Error => &mut self.error,
             Outcome::ExpectedFail => &mut self.expected_fail,
@@ -224,6 +233,17 @@ impl Summary {
             Outcome::NotRun => &mut self.not_run,
         } += 1;
     }
+}
+
+/// A SHOULD a case run did not follow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ShortfallRecord {
+    /// Where the text says it (`5.0 section 4.13.1`, or a statement).
+    pub should: String,
+    /// What it asks for.
+    pub expected: String,
+    /// What came.
+    pub got: String,
 }
 
 /// The failure of a case run.
@@ -268,9 +288,12 @@ pub struct CaseRecord {
     /// Why, for skip, error, not_run, flaky and unexpected_pass.
     #[serde(default)]
     pub message: Option<String>,
-    /// MAY / SHOULD choices seen, and timings measured.
+    /// MAY choices seen, SHOULDs followed, and timings measured.
     #[serde(default)]
     pub observations: Vec<String>,
+    /// For should_fail: the SHOULDs not followed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shortfalls: Vec<ShortfallRecord>,
     /// The profile's deviation for the case and version.
     #[serde(default)]
     pub deviation: Option<DeviationRecord>,

@@ -7,7 +7,7 @@ use touchstone_codec::{Protocol, Statement};
 
 use crate::harness::capability::Capability;
 use crate::harness::transcript::Entry;
-use crate::harness::verdict::Failure;
+use crate::harness::verdict::{Failure, Shortfall};
 use crate::run::profile::Deviation;
 
 /// The verdict of a case run.
@@ -28,6 +28,9 @@ use crate::run::profile::Deviation;
 pub enum Outcome {
     /// The target did what the specification requires.
     Pass,
+    /// The target kept every MUST the case checks but fell short of a SHOULD (see
+    /// `shortfalls`): shown apart, and a failure of the run only with `--strict`.
+    ShouldFail,
     /// The target broke a rule.
     Fail,
     /// The case does not apply (the reason says why).
@@ -47,8 +50,9 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in report order.
-    pub const ALL: [Outcome; 8] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Pass,
+        Outcome::ShouldFail,
         Outcome::Fail,
         Outcome::Error,
         Outcome::ExpectedFail,
@@ -62,6 +66,7 @@ impl Outcome {
     pub const fn as_str(self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
+            Outcome::ShouldFail => "should_fail",
             Outcome::Fail => "fail",
             Outcome::Skip => "skip",
             Outcome::Error => "error",
@@ -72,12 +77,22 @@ impl Outcome {
         }
     }
 
-    /// True for the outcomes that make the run fail (exit status 1).
+    /// True for the outcomes that make the run fail (exit status 1) without `--strict`.
     pub const fn is_bad(self) -> bool {
         matches!(
             self,
             Outcome::Fail | Outcome::Error | Outcome::UnexpectedPass | Outcome::Flaky
         )
+    }
+
+    /// True for the outcomes that make the run fail: with `strict`, a SHOULD not followed too.
+    pub const fn fails_run(self, strict: bool) -> bool {
+        self.is_bad() || (strict && matches!(self, Outcome::ShouldFail))
+    }
+
+    /// True for a pass, with or without SHOULDs not followed: every MUST the case checks held.
+    pub const fn is_pass(self) -> bool {
+        matches!(self, Outcome::Pass | Outcome::ShouldFail)
     }
 }
 
@@ -112,8 +127,10 @@ pub struct CaseResult {
     pub failure: Option<Failure>,
     /// For skip and error: why; for unexpected-pass: what to do.
     pub message: Option<String>,
-    /// The allowed behaviours seen (MAY / SHOULD choices).
+    /// The allowed behaviours seen (MAY choices, and SHOULDs followed).
     pub observations: Vec<String>,
+    /// The SHOULDs not followed (outcome `should_fail`).
+    pub shortfalls: Vec<Shortfall>,
     /// The profile's deviation for this case and version, if any.
     pub deviation: Option<Deviation>,
     /// Every packet each way.
@@ -141,6 +158,7 @@ impl CaseResult {
             failure: None,
             message: Some(message),
             observations: Vec::new(),
+            shortfalls: Vec::new(),
             deviation: None,
             transcript: Vec::new(),
         }

@@ -72,6 +72,7 @@ pub async fn run_cases_with(
             connect: Duration::from_secs(3),
         },
         case_deadline: Duration::from_secs(30),
+        strict: false,
     };
     let catalogue = cases::catalogue();
     let report = runner::run(config, &catalogue, Arc::new(Quiet), runner::Stop::new()).await;
@@ -92,11 +93,12 @@ pub fn show(r: &CaseResult) -> String {
         })
         .unwrap_or_default();
     format!(
-        "{} [{}] {}: {failure} {}",
+        "{} [{}] {}: {failure} {} {:?}",
         r.id,
         r.protocol,
         r.outcome,
-        r.message.clone().unwrap_or_default()
+        r.message.clone().unwrap_or_default(),
+        r.shortfalls
     )
 }
 

@@ -528,7 +528,9 @@ impl Broker {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
-        if conn.is_v5() && conn.connected() {
+        // Fault `silent_error_close`: the close without the DISCONNECT (a SHOULD).
+        let silent = self.config.faults.silent_error_close && code.0 >= 0x80;
+        if conn.is_v5() && conn.connected() && !silent {
             // Fault `generic_disconnect_code`: 0x80 where the text names a code (a SHOULD).
             let code = if self.config.faults.generic_disconnect_code && code.0 >= 0x80 {
                 ReasonCode::UNSPECIFIED_ERROR

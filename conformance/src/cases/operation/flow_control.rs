@@ -133,6 +133,6 @@ async fn client_exceeds_receive_maximum(t: &mut Test) -> Verdict {
         c.publish(&topic).qos(Q2).payload("x").send().await?;
     }
     let closed = c.expect_closed().because(&[v5("MQTT-3.3.4-7")]).await?;
-    note_disconnect_code(t, "c", closed.disconnect, &[ReasonCode::RECEIVE_MAXIMUM_EXCEEDED]);
+    note_disconnect_code(t, "c", closed.disconnect, &[ReasonCode::RECEIVE_MAXIMUM_EXCEEDED], ERROR_CLOSE_SHOULD);
     Ok(())
 }

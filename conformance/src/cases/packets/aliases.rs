@@ -112,7 +112,7 @@ async fn client_alias_above_maximum(t: &mut Test) -> Verdict {
     ));
     publish_aliased(&mut c, &topic, max + 1, "x").await?;
     let closed = c.expect_closed().because(&because).await?;
-    note_disconnect_code(t, "c", closed.disconnect, &[ReasonCode::TOPIC_ALIAS_INVALID]);
+    note_disconnect_code(t, "c", closed.disconnect, &[ReasonCode::TOPIC_ALIAS_INVALID], ERROR_CLOSE_SHOULD);
     Ok(())
 }
 
@@ -150,8 +150,7 @@ async fn not_carried_over(t: &mut Test) -> Verdict {
         t,
         "c",
         closed.disconnect,
-        &[ReasonCode::PROTOCOL_ERROR, ReasonCode::TOPIC_ALIAS_INVALID],
-    );
+        &[ReasonCode::PROTOCOL_ERROR, ReasonCode::TOPIC_ALIAS_INVALID], ERROR_CLOSE_SHOULD);
     sub.expect_no(publish(&topic), t.quiet())
         .await
         .map_err(|e| e.because(&[v5("MQTT-3.3.2-7")]))?;

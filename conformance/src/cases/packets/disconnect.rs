@@ -28,7 +28,7 @@ async fn reserved_flags(t: &mut Test) -> Verdict {
     w.send_raw(Frame::new(0xE1).to_bytes()).await?;
     let closed = w.expect_closed().because(&because).await?;
     if t.is_v5() {
-        note_disconnect_code(t, "w", closed.disconnect, &[ReasonCode::MALFORMED_PACKET]);
+        note_disconnect_code(t, "w", closed.disconnect, &[ReasonCode::MALFORMED_PACKET], ERROR_CLOSE_SHOULD);
     }
     watcher
         .expect(publish(&topic).payload("gone"))

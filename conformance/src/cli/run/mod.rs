@@ -161,6 +161,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub case_timeout: f64,
 
+    /// Fail the run (exit 1) when a case falls short of a SHOULD (outcome should-fail) too;
+    /// without it such cases are shown apart and the run passes.
+    #[arg(long)]
+    pub strict: bool,
+
     /// Run the catalogue N times, one after the other, and report each case whose verdict
     /// changed as FLAKY (a race in the broker, or a case that depends on timing).
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -342,6 +347,9 @@ pub fn config(args: &RunArgs) -> Result<(RunConfig, Rerun), String> {
     if args.insecure {
         base += " --insecure";
     }
+    if args.strict {
+        base += " --strict";
+    }
     if let Some(s) = args.timer_slack {
         base += &format!(" --timer-slack {s}");
     }
@@ -361,6 +369,7 @@ pub fn config(args: &RunArgs) -> Result<(RunConfig, Rerun), String> {
             explicit_protocols: args.protocol.trim() != "all",
             timing,
             case_deadline,
+            strict: args.strict,
         },
         Rerun { base, needs },
     ))
@@ -420,6 +429,7 @@ mod tests {
             case_timeout: 30.0,
             broker_name: None,
             broker_version: None,
+            strict: false,
             repeat: 1,
             plan: false,
             quiet: false,
@@ -482,6 +492,7 @@ mod tests {
             interrupted: false,
             repeat: 1,
             notes: vec![],
+            strict: false,
         };
         let mut a = args(Some("mqtt://127.0.0.1:1883"));
         let id = broker_identity(&a, &report(None));

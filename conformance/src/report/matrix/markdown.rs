@@ -64,8 +64,8 @@ pub fn render_view(v: &MatrixView) -> String {
         .collect();
     let _ = writeln!(
         s,
-        "Legend: {}; 🐞 findings (the broker crashed or hung). Pass rate: pass and unexpected \
-         pass over every run that gave a verdict or an error (skips and runs not made left out).\n",
+        "Legend: {}; 🐞 findings (the broker crashed or hung). Pass rate: pass, should fail and \
+         unexpected pass (every MUST held) over every run that gave a verdict or an error (skips and runs not made left out).\n",
         legend.join(", ")
     );
 

@@ -32,8 +32,9 @@ pub enum Mark {
 
 impl Mark {
     /// Every mark, in legend order.
-    pub const ALL: [Mark; 8] = [
+    pub const ALL: [Mark; 9] = [
         Mark::Ran(Outcome::Pass),
+        Mark::Ran(Outcome::ShouldFail),
         Mark::Ran(Outcome::Fail),
         Mark::Ran(Outcome::Error),
         Mark::Ran(Outcome::ExpectedFail),
@@ -60,6 +61,7 @@ impl Mark {
     pub fn symbol(self) -> &'static str {
         match self {
             Mark::Ran(Outcome::Pass) => "✅",
+            Mark::Ran(Outcome::ShouldFail) => "🟨",
             Mark::Ran(Outcome::Fail) => "❌",
             Mark::Ran(Outcome::Error) => "💥",
             Mark::Ran(Outcome::ExpectedFail) => "🔶",
@@ -74,6 +76,9 @@ impl Mark {
     pub fn meaning(self) -> &'static str {
         match self {
             Mark::Ran(Outcome::Pass) => "pass",
+            Mark::Ran(Outcome::ShouldFail) => {
+                "should fail: every MUST held, a SHOULD was not followed (a failure only with --strict)"
+            }
             Mark::Ran(Outcome::Fail) => "fail: the broker broke a rule the specification fixes",
             Mark::Ran(Outcome::Error) => {
                 "error: the run could not judge (could not connect, the broker hung or closed)"
@@ -100,6 +105,7 @@ impl Mark {
     pub fn label(self) -> &'static str {
         match self {
             Mark::Ran(Outcome::Pass) => "pass",
+            Mark::Ran(Outcome::ShouldFail) => "should fail",
             Mark::Ran(Outcome::Fail) => "fail",
             Mark::Ran(Outcome::Error) => "error",
             Mark::Ran(Outcome::ExpectedFail) => "expected fail",
@@ -129,9 +135,12 @@ impl Tally {
         self.counts.get(&m).copied().unwrap_or(0)
     }
 
-    /// Runs where the broker did what the specification requires: pass and unexpected pass.
+    /// Runs where the broker did what the specification requires: pass (with or without a
+    /// SHOULD not followed) and unexpected pass.
     pub fn passed(&self) -> usize {
-        self.count(Mark::Ran(Outcome::Pass)) + self.count(Mark::Ran(Outcome::UnexpectedPass))
+        self.count(Mark::Ran(Outcome::Pass))
+            + self.count(Mark::Ran(Outcome::ShouldFail))
+            + self.count(Mark::Ran(Outcome::UnexpectedPass))
     }
 
     /// Runs that gave a verdict or an error: everything but skip and not run.
@@ -271,7 +280,10 @@ impl BrokerColumn {
                         continue;
                     };
                     let bad = checked.entry(w).or_default();
-                    if !matches!(r.outcome, Outcome::Pass | Outcome::UnexpectedPass) {
+                    if !matches!(
+                        r.outcome,
+                        Outcome::Pass | Outcome::ShouldFail | Outcome::UnexpectedPass
+                    ) {
                         bad.push(format!("{id} ({})", Mark::Ran(r.outcome).label()));
                     }
                 }
@@ -561,6 +573,12 @@ pub fn detail_lines(r: &CaseJson) -> Vec<String> {
     }
     if let Some(m) = &r.message {
         out.push(m.clone());
+    }
+    for f in &r.shortfalls {
+        out.push(format!(
+            "SHOULD not followed ({}): expected {}; got {}",
+            f.should, f.expected, f.got
+        ));
     }
     if let Some(d) = &r.deviation {
         out.push(format!(

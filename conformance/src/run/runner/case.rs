@@ -111,8 +111,10 @@ pub(super) async fn run_case(c: CaseRun) -> (CaseResult, Option<String>) {
     if let Some(p) = cleanup_problem {
         observations.push(format!("cleanup: {p}"));
     }
+    let shortfalls = shared.shortfalls();
     let (mut outcome, failure, mut message) = match verdict {
-        Ok(()) => (Outcome::Pass, None, None),
+        Ok(()) if shortfalls.is_empty() => (Outcome::Pass, None, None),
+        Ok(()) => (Outcome::ShouldFail, None, None),
         Err(CaseError::Fail(f)) => (Outcome::Fail, Some(*f), None),
         Err(CaseError::Skip(s)) => (Outcome::Skip, None, Some(s)),
         Err(CaseError::Error(e)) => (Outcome::Error, None, Some(e)),
@@ -127,7 +129,7 @@ pub(super) async fn run_case(c: CaseRun) -> (CaseResult, Option<String>) {
                     d.failure_contains.as_deref().unwrap_or_default()
                 ))
             }
-            Outcome::Pass if d.intermittent => observations.push(match &d.cause {
+            Outcome::Pass | Outcome::ShouldFail if d.intermittent => observations.push(match &d.cause {
                 Some(cause) => format!(
                     "the knock-on of {cause} the profile expects did not happen in this run"
                 ),
@@ -136,7 +138,7 @@ pub(super) async fn run_case(c: CaseRun) -> (CaseResult, Option<String>) {
                     d.statement
                 ),
             }),
-            Outcome::Pass => {
+            Outcome::Pass | Outcome::ShouldFail => {
                 outcome = Outcome::UnexpectedPass;
                 message = Some(format!(
                     "the profile lists a deviation from {} for this case, but it passed: remove the deviation from the profile if the broker is fixed",
@@ -159,6 +161,7 @@ pub(super) async fn run_case(c: CaseRun) -> (CaseResult, Option<String>) {
         failure,
         message,
         observations,
+        shortfalls,
         deviation,
         transcript: shared.transcript.entries(),
     };

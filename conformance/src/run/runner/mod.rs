@@ -53,6 +53,8 @@ pub struct RunConfig {
     pub timing: Timing,
     /// The most one case may take.
     pub case_deadline: Duration,
+    /// `--strict`: a SHOULD not followed fails the run.
+    pub strict: bool,
 }
 
 /// The record of a run.
@@ -89,6 +91,8 @@ pub struct RunReport {
     pub repeat: u32,
     /// What the preflight found about the set-up (printed in the header).
     pub notes: Vec<String>,
+    /// `--strict`: a SHOULD not followed (`should_fail`) fails the run.
+    pub strict: bool,
 }
 
 /// How a run ended; each has its exit status.
@@ -184,7 +188,11 @@ impl RunReport {
             RunStatus::Interrupted
         } else if self.unavailable.is_some() {
             RunStatus::TargetUnavailable
-        } else if self.results.iter().any(|r| r.outcome.is_bad()) {
+        } else if self
+            .results
+            .iter()
+            .any(|r| r.outcome.fails_run(self.strict))
+        {
             RunStatus::NonConformant
         } else {
             RunStatus::Conformant
@@ -324,6 +332,7 @@ async fn prepare<'c>(
         interrupted: false,
         repeat: 1,
         notes: pre.notes.clone(),
+        strict: config.strict,
     };
     if pre.unavailable.is_some() || stop.reason().is_some() {
         let why = match &pre.unavailable {
