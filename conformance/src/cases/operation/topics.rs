@@ -1,11 +1,14 @@
 //! Topic names and filters: `+`, `#`, and `$`-topics.
 
+use std::collections::BTreeSet;
+
 use crate::cases::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
     SINGLE_LEVEL,
     MULTI_LEVEL,
     DOLLAR,
+    GENERATED_MATRIX,
 ];
 
 /// `+` matches exactly one level, including an empty one.
@@ -151,4 +154,468 @@ async fn dollar(t: &mut Test) -> Verdict {
     sub.expect_no(publish_under("$"), wait)
         .await
         .map_err(|e| e.because(&cite(t, "MQTT-4.7.2-1", "MQTT-4.7.2-1")))
+}
+
+/// Filters x topic names generated from the grammar, judged against the codec's matcher
+/// (`touchstone_codec::topic::topic_matches`): every match delivered, nothing else.
+const GENERATED_MATRIX: Case = Case {
+    id: "topics.generated-matching-matrix",
+    title: "Generated filters x topic names: every match delivered and nothing else, as the codec's matcher says",
+    protocols: BOTH,
+    statements: &[
+        v311("MQTT-3.3.2-3"),
+        v311("MQTT-4.5.0-1"),
+        v311("MQTT-4.7.1-2"),
+        v311("MQTT-4.7.1-3"),
+        v311("MQTT-4.7.2-1"),
+        v311("MQTT-4.7.3-4"),
+        v5("MQTT-3.3.2-3"),
+        v5("MQTT-4.5.0-1"),
+        v5("MQTT-4.7.1-1"),
+        v5("MQTT-4.7.1-2"),
+        v5("MQTT-4.7.2-1"),
+        v5("MQTT-4.7.3-4"),
+    ],
+    requires: &[Wildcards],
+    body: |t| Box::pin(generated_matrix(t)),
+};
+
+/// The generated filters and topic names of one run of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TopicMatrix {
+    /// Topic filters (shared ones as `$share/{name}/{filter}`).
+    pub(crate) filters: Vec<String>,
+    /// Topic names; the `$`-topic is last.
+    pub(crate) topics: Vec<String>,
+}
+
+impl TopicMatrix {
+    /// The matrix under `prefix` (a topic of several levels unique to the run): `+` and `#` at
+    /// every position, alone and at the ends, empty levels, leading and trailing `/`, a
+    /// `$`-topic, non-ASCII levels and case; shared filters with `share` (a ShareName).
+    pub(crate) fn generate(prefix: &str, share: Option<&str>) -> TopicMatrix {
+        let p = prefix;
+        let levels: Vec<&str> = p.split('/').collect();
+        // `prefix` with level `i` replaced by `with`.
+        let replace = |i: usize, with: &str| {
+            let mut l = levels.clone();
+            l[i] = with;
+            l.join("/")
+        };
+        let topics = vec![
+            p.to_string(),
+            format!("{p}/a"),
+            format!("{p}/a/b"),
+            format!("{p}/a/b/c"),
+            format!("{p}/a//c"),
+            format!("{p}/a/"),
+            format!("{p}//"),
+            format!("{p}/A"),
+            format!("{p}/A/b"),
+            format!("{p}/ab"),
+            format!("{p}/b/a"),
+            format!("{p}/a b"),
+            format!("{p}/é"),
+            format!("{p}/é/ü"),
+            format!("{p}/e\u{301}"),
+            format!("/{p}/a"),
+            format!("${p}/a"),
+        ];
+        let mut filters = vec![
+            format!("{p}/a"),
+            format!("{p}/A"),
+            format!("{p}/a/"),
+            format!("{p}/é/ü"),
+            format!("{p}/e\u{301}"),
+            format!("{p}/+"),
+            format!("{p}/+/b"),
+            format!("{p}/a/+"),
+            format!("{p}/+/+"),
+            format!("{p}/+/+/+"),
+            format!("{p}/a/+/c"),
+            format!("{p}/+/"),
+            format!("{p}//+"),
+            format!("{p}/é/+"),
+            format!("{p}/+/ü"),
+            format!("{p}/#"),
+            format!("{p}/a/#"),
+            format!("{p}/+/#"),
+            format!("{p}/a/b/#"),
+            format!("{p}/a/b/c/#"),
+            format!("{p}/A/#"),
+            format!("{}/a", replace(0, "+")),
+            format!("{}/#", replace(levels.len() - 1, "+")),
+            format!("+/{p}/a"),
+            format!("/{p}/+"),
+            format!("/{p}/#"),
+            format!("${p}/#"),
+            format!("${p}/+"),
+            "#".to_string(),
+            "+/#".to_string(),
+        ];
+        if let Some(name) = share {
+            filters.push(format!("$share/{name}/{p}/+"));
+            filters.push(format!("$share/{name}/{p}/a/#"));
+        }
+        TopicMatrix { filters, topics }
+    }
+
+    /// The topic indices filter `f` matches, as the codec's matcher says.
+    pub(crate) fn expected(&self, f: usize) -> BTreeSet<usize> {
+        let filter = plain_filter(&self.filters[f]);
+        (0..self.topics.len())
+            .filter(|&t| touchstone_codec::topic::topic_matches(filter, &self.topics[t]))
+            .collect()
+    }
+
+    /// How many (filter, topic) combinations the matrix judges.
+    pub(crate) fn size(&self) -> usize {
+        self.filters.len() * self.topics.len()
+    }
+}
+
+/// The filter without its `$share/{name}/` part.
+fn plain_filter(f: &str) -> &str {
+    match touchstone_codec::topic::split_shared(f) {
+        Ok(Some((_, inner))) => inner,
+        _ => f,
+    }
+}
+
+/// At most this many subscriber connections at once when each filter needs its own.
+const WAVE: usize = 16;
+
+async fn generated_matrix(t: &mut Test) -> Verdict {
+    let t: &Test = t;
+    let share = t
+        .capabilities()
+        .shared_subscriptions
+        .then(|| t.share_name());
+    let m = TopicMatrix::generate(&t.prefix(), share.as_deref());
+    let by_ids = t.is_v5() && t.capabilities().subscription_identifiers;
+    let mut got: Vec<Option<BTreeSet<usize>>> = vec![None; m.filters.len()];
+    let mut refused = Vec::new();
+    if by_ids {
+        // One subscriber: filter i has Subscription Identifier i + 1, and each delivery says
+        // which subscriptions it is for (5.0 MQTT-3.3.4-3 to -5).
+        let mut sub = t.client("sub").connect().await?;
+        for (i, f) in m.filters.iter().enumerate() {
+            let id = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            match subscribe_one(&mut sub, f, Some(id)).await? {
+                true => got[i] = Some(BTreeSet::new()),
+                false => refused.push(f.clone()),
+            }
+        }
+        let expected = |i: usize| {
+            if got[i].is_some() {
+                m.expected(i)
+            } else {
+                BTreeSet::new()
+            }
+        };
+        let want: Vec<BTreeSet<usize>> = (0..m.filters.len()).map(expected).collect();
+        let dollar_accepted = publish_all(t, &m).await?;
+        collect(t, &mut sub, &m, &want, &mut got, true).await?;
+        judge(t, &m, &got, &refused, dollar_accepted, "one connection, a Subscription Identifier per filter")
+    } else {
+        // A connection per filter, at most WAVE at once.
+        let mut wanted = Vec::new();
+        let mut waves = 0;
+        for start in (0..m.filters.len()).step_by(WAVE) {
+            waves += 1;
+            let end = (start + WAVE).min(m.filters.len());
+            let mut subs = Vec::new();
+            for i in start..end {
+                let mut s = t.client(&format!("sub{i}")).connect().await?;
+                if subscribe_one(&mut s, &m.filters[i], None).await? {
+                    got[i] = Some(BTreeSet::new());
+                    subs.push((i, s));
+                } else {
+                    refused.push(m.filters[i].clone());
+                }
+            }
+            let dollar_accepted = publish_all(t, &m).await?;
+            wanted.push(dollar_accepted);
+            let runs = subs.into_iter().map(|(i, mut s)| {
+                let want: Vec<BTreeSet<usize>> = (0..m.filters.len())
+                    .map(|j| if j == i { m.expected(i) } else { BTreeSet::new() })
+                    .collect();
+                let mut mine: Vec<Option<BTreeSet<usize>>> = vec![None; m.filters.len()];
+                mine[i] = Some(BTreeSet::new());
+                let m = &m;
+                async move {
+                    let r = collect(t, &mut s, m, &want, &mut mine, false).await;
+                    s.close().await;
+                    r.map(|()| (i, mine[i].take()))
+                }
+            });
+            for r in futures_util::future::join_all(runs).await {
+                let (i, seen) = r?;
+                got[i] = seen;
+            }
+        }
+        let dollar_accepted = wanted.iter().all(|a| *a);
+        judge(
+            t,
+            &m,
+            &got,
+            &refused,
+            dollar_accepted,
+            &format!("a connection per filter, in {waves} waves of at most {WAVE}"),
+        )
+    }
+}
+
+/// Subscribes `c` to `filter` at QoS 0 (with Subscription Identifier `id`); false if the
+/// server refused it (allowed: section 3.9.3 of both versions).
+async fn subscribe_one(
+    c: &mut crate::harness::client::Client,
+    filter: &str,
+    id: Option<u32>,
+) -> Result<bool, CaseError> {
+    let mut s = c.subscribe(filter, Q0);
+    if let Some(id) = id {
+        s = s.id(id);
+    }
+    let ack = s.suback().await?;
+    Ok(ack.reason_codes.iter().all(|c| c.is_success()))
+}
+
+/// Publishes every topic of the matrix once at QoS 1 from a new connection, its index as the
+/// payload, the `$`-topic last. Returns whether the server took the `$`-topic (a server may
+/// refuse a client's `$`-topic: a PUBACK of 0x80 or more, or the close).
+async fn publish_all(t: &Test, m: &TopicMatrix) -> Result<bool, CaseError> {
+    let mut publ = t.client("pub").connect().await?;
+    let last = m.topics.len() - 1;
+    for (i, topic) in m.topics[..last].iter().enumerate() {
+        publ.publish(topic).qos(Q1).payload(i.to_string()).acked().await?;
+    }
+    let dollar = match publ
+        .publish(&m.topics[last])
+        .qos(Q1)
+        .payload(last.to_string())
+        .acked()
+        .await
+    {
+        Ok(code) => code.0 < 0x80,
+        Err(CaseError::Fail(_)) => false,
+        Err(e) => return Err(e),
+    };
+    publ.close().await;
+    Ok(dollar)
+}
+
+/// Reads deliveries on `c` until every wanted (filter, topic) came and then nothing more for
+/// the quiet time, or the wait for the wanted ones runs out. With `by_ids` a delivery counts
+/// for each filter whose Subscription Identifier it carries; else for the one filter `got`
+/// holds. Deliveries of topics outside the matrix (other cases' traffic, for `#`) are ignored.
+async fn collect(
+    t: &Test,
+    c: &mut crate::harness::client::Client,
+    m: &TopicMatrix,
+    want: &[BTreeSet<usize>],
+    got: &mut [Option<BTreeSet<usize>>],
+    by_ids: bool,
+) -> Verdict {
+    let index: std::collections::HashMap<&str, usize> = m
+        .topics
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let mine = got.iter().position(Option::is_some);
+    let deadline = tokio::time::Instant::now() + t.timeout();
+    let mut quiet_until: Option<tokio::time::Instant> = None;
+    loop {
+        let complete = want.iter().enumerate().all(|(f, w)| {
+            got[f]
+                .as_ref()
+                .is_none_or(|g| w.is_subset(g))
+        });
+        let now = tokio::time::Instant::now();
+        let until = if complete {
+            *quiet_until.get_or_insert(now + t.quiet())
+        } else {
+            deadline
+        };
+        if now >= until {
+            return Ok(());
+        }
+        let Some(packet) = c.poll_packet(until - now).await? else {
+            continue;
+        };
+        let Packet::Publish(p) = packet else { continue };
+        let Some(&topic) = index.get(p.topic.as_str()) else {
+            continue;
+        };
+        if by_ids {
+            for id in &p.properties.subscription_identifiers {
+                let f = (*id as usize).wrapping_sub(1);
+                match got.get_mut(f) {
+                    Some(Some(g)) => {
+                        g.insert(topic);
+                    }
+                    _ => {
+                        return Err(CaseError::fail(
+                            "Subscription Identifiers of the subscriptions made",
+                            format!("{} with Subscription Identifier {id}", summary::packet(&Packet::Publish(p.clone()))),
+                        )
+                        .because(&[v5("MQTT-3.3.4-3")]))
+                    }
+                }
+            }
+        } else if let Some(f) = mine {
+            if let Some(g) = got[f].as_mut() {
+                g.insert(topic);
+            }
+        }
+    }
+}
+
+/// The verdict: each filter's deliveries against the codec's matcher, the failing
+/// combinations named.
+fn judge(
+    t: &Test,
+    m: &TopicMatrix,
+    got: &[Option<BTreeSet<usize>>],
+    refused: &[String],
+    dollar_accepted: bool,
+    how: &str,
+) -> Verdict {
+    let dollar = m.topics.len() - 1;
+    let judged = got.iter().filter(|g| g.is_some()).count();
+    if judged == 0 {
+        return Err(skip("the server refused every filter of the matrix"));
+    }
+    if !refused.is_empty() {
+        t.observe(format!(
+            "the server refused {} filter{} (allowed; not judged): {}",
+            refused.len(),
+            if refused.len() == 1 { "" } else { "s" },
+            refused.join(", ")
+        ));
+    }
+    // Was the `$`-topic routed at all? Only then does its non-delivery to `#` mean anything
+    // for delivery; its delivery to a wildcard-first filter is wrong either way.
+    let dollar_routed = got
+        .iter()
+        .enumerate()
+        .any(|(f, g)| g.as_ref().is_some_and(|g| g.contains(&dollar)) && m.expected(f).contains(&dollar));
+    if !dollar_accepted || !dollar_routed {
+        t.observe(format!(
+            "the server did not route the client's $-topic {} (allowed: a server may keep $-topics for itself), so its deliveries are not required",
+            m.topics[dollar]
+        ));
+    }
+    // Names relative to the prefix, `P`, for short messages.
+    let prefix = t.prefix();
+    let short = |s: &str| format!("{:?}", s.replacen(&prefix, "P", 1));
+    let mut missing = Vec::new();
+    let mut extra = Vec::new();
+    let mut cites: Vec<touchstone_codec::Statement> = Vec::new();
+    let mut add = |ids: [touchstone_codec::Statement; 1]| {
+        if !cites.contains(&ids[0]) {
+            cites.push(ids[0]);
+        }
+    };
+    for (f, g) in got.iter().enumerate() {
+        let Some(g) = g else { continue };
+        let want = m.expected(f);
+        for &topic in want.difference(g) {
+            if topic == dollar && !dollar_routed {
+                continue;
+            }
+            missing.push(format!("{} x {}", short(&m.filters[f]), short(&m.topics[topic])));
+            add(cite(t, "MQTT-4.5.0-1", "MQTT-4.5.0-1"));
+        }
+        for &topic in g.difference(&want) {
+            extra.push(format!("{} x {}", short(&m.filters[f]), short(&m.topics[topic])));
+            if topic == dollar {
+                add(cite(t, "MQTT-4.7.2-1", "MQTT-4.7.2-1"));
+            } else {
+                add(cite(t, "MQTT-3.3.2-3", "MQTT-3.3.2-3"));
+            }
+        }
+    }
+    t.observe(format!(
+        "{} filters x {} topic names ({} combinations, {} judged) by {how}",
+        m.filters.len(),
+        m.topics.len(),
+        m.size(),
+        judged * m.topics.len()
+    ));
+    if missing.is_empty() && extra.is_empty() {
+        return Ok(());
+    }
+    let list = |v: &[String]| {
+        let shown: Vec<&str> = v.iter().take(8).map(String::as_str).collect();
+        format!(
+            "{}{}",
+            shown.join(", "),
+            if v.len() > 8 {
+                format!(" and {} more", v.len() - 8)
+            } else {
+                String::new()
+            }
+        )
+    };
+    let mut got_text = Vec::new();
+    if !missing.is_empty() {
+        got_text.push(format!(
+            "{} matching combination{} not delivered (filter x topic): {}",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" },
+            list(&missing)
+        ));
+    }
+    if !extra.is_empty() {
+        got_text.push(format!(
+            "{} non-matching combination{} delivered (filter x topic): {}",
+            extra.len(),
+            if extra.len() == 1 { "" } else { "s" },
+            list(&extra)
+        ));
+    }
+    Err(CaseError::fail(
+        "every (filter, topic name) the codec's matcher matches delivered, and no other",
+        format!("{} (P = {prefix})", got_text.join("; ")),
+    )
+    .because(&cites))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_matrix_covers_the_grammar() {
+        let p = "touchstone/run/v5/case";
+        let m = TopicMatrix::generate(p, Some("g"));
+        assert_eq!((m.filters.len(), m.topics.len()), (32, 17));
+        assert_eq!(m.size(), 544);
+        let f = |s: &str| m.filters.iter().position(|x| x == s).expect(s);
+        let t = |s: &str| m.topics.iter().position(|x| x == s).expect(s);
+        // `#` matches every topic but the `$` one; `P/#` its parent too.
+        assert_eq!(m.expected(f("#")).len(), m.topics.len() - 1);
+        assert!(m.expected(f(&format!("{p}/#"))).contains(&t(p)));
+        // `+` matches an empty level, and one level only.
+        let plus = m.expected(f(&format!("{p}/+")));
+        assert!(plus.contains(&t(&format!("{p}/a"))));
+        assert!(!plus.contains(&t(&format!("{p}/a/b"))));
+        assert!(m.expected(f(&format!("{p}//+"))).contains(&t(&format!("{p}//"))));
+        // No normalisation: é (U+00E9) is not e + U+0301; case matters.
+        assert_eq!(m.expected(f(&format!("{p}/e\u{301}"))).len(), 1);
+        assert!(!m.expected(f(&format!("{p}/A"))).contains(&t(&format!("{p}/a"))));
+        // Shared filters match as their inner filter.
+        assert_eq!(m.expected(f(&format!("$share/g/{p}/+"))), plus);
+        // The leading-slash topic: `+/P/a` and `/P/#` only.
+        let lead = t(&format!("/{p}/a"));
+        let by: Vec<&str> = (0..m.filters.len())
+            .filter(|&i| m.expected(i).contains(&lead))
+            .map(|i| m.filters[i].as_str())
+            .collect();
+        assert_eq!(by, ["+/touchstone/run/v5/case/a", "/touchstone/run/v5/case/+", "/touchstone/run/v5/case/#", "#", "+/#"]);
+        // Every filter matches at least one topic name.
+        assert!((0..m.filters.len()).all(|i| !m.expected(i).is_empty()));
+    }
 }

@@ -411,6 +411,20 @@ impl Client {
         }
     }
 
+    /// The next packet (earlier unexpected ones first), `Ok(None)` if nothing came within
+    /// `within`; a failure if the server closed the connection. For cases that read until
+    /// they have what they want or a deadline passes.
+    pub async fn poll_packet(&mut self, within: Duration) -> Result<Option<Packet>, CaseError> {
+        if let Some(p) = self.inbox.pop_front() {
+            return Ok(Some(p));
+        }
+        match self.next_event(Instant::now() + within).await? {
+            Event::Packet(p) => Ok(Some(p)),
+            Event::Timeout => Ok(None),
+            Event::Closed(_) => Err(self.fail("the connection open", "the server closed it")),
+        }
+    }
+
     /// Reads raw bytes until the server closes the connection or `within` passes, without
     /// decoding (for answers whose format the case must work out itself).
     pub async fn read_until_closed(&mut self, within: Duration) -> Result<RawRead, CaseError> {

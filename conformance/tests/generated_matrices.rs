@@ -1,0 +1,140 @@
+//! The generated checks, proven: each passes against the reference broker, and fails, naming
+//! the combination, against one that breaks the rule it judges (a test-only fault, or a proxy
+//! that alters packets).
+
+mod common;
+
+use common::proxy::{self, alter, rewrite, Dir};
+use common::{assert_fails, port, run_cases, show};
+use touchstone_broker::server::{Server, ServerConfig};
+use touchstone_codec::{Packet, Protocol};
+use touchstone_conformance::run::outcome::{CaseResult, Outcome};
+
+const TOPICS: &str = "topics.generated-matching-matrix";
+
+async fn start(
+    configure: impl FnOnce(&mut ServerConfig),
+) -> touchstone_broker::server::RunningServer {
+    let mut config = ServerConfig::default();
+    configure(&mut config);
+    Server::start(config)
+        .await
+        .expect("start the reference broker")
+}
+
+fn failure_of(results: &[CaseResult], id: &str, p: Protocol) -> String {
+    let r = results
+        .iter()
+        .find(|r| r.id == id && r.protocol == p)
+        .unwrap_or_else(|| panic!("{id} did not run for {p}"));
+    r.failure
+        .as_ref()
+        .map(|f| f.got.clone())
+        .unwrap_or_else(|| panic!("{id} [{p}] did not fail: {}", show(r)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_topic_matrix_passes_against_the_reference_broker_with_and_without_subscription_ids() {
+    for ids in [true, false] {
+        let b = start(|c| c.broker.subscription_identifiers = ids).await;
+        let results = run_cases(port(&b), &[TOPICS], None).await;
+        assert_eq!(results.len(), 2);
+        for r in &results {
+            assert_eq!(r.outcome, Outcome::Pass, "{}", show(r));
+            assert!(
+                r.observations
+                    .iter()
+                    .any(|o| o.contains("filters x 17 topic names")),
+                "{:?}",
+                r.observations
+            );
+        }
+        let p = proxy::start(port(&b), proxy::unchanged()).await;
+        for r in &run_cases(p.port, &[TOPICS], None).await {
+            assert_eq!(r.outcome, Outcome::Pass, "{}", show(r));
+        }
+    }
+}
+
+/// A broker whose wildcards match `$`-topics: 3.1.1 and 5.0 [MQTT-4.7.2-1].
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_topic_matrix_fails_a_broker_matching_dollar_topics_with_wildcards_mqtt_4_7_2_1() {
+    let b = start(|c| c.broker.faults.dollar_topics_match_wildcards = true).await;
+    let results = run_cases(port(&b), &[TOPICS], None).await;
+    for p in [Protocol::V3_1_1, Protocol::V5] {
+        assert_fails(&results, TOPICS, p, "MQTT-4.7.2-1");
+        let got = failure_of(&results, TOPICS, p);
+        assert!(got.contains(r##""#" x "$P/a""##), "{got}");
+    }
+}
+
+/// A broker whose `#` is a `+` (no parent level, no deeper levels): the filters are rewritten
+/// on the way in. 3.1.1 and 5.0 [MQTT-4.5.0-1].
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_topic_matrix_fails_a_broker_whose_multi_level_wildcard_is_one_level_mqtt_4_5_0_1() {
+    let b = start(|_| {}).await;
+    let p = proxy::start(
+        port(&b),
+        alter(|dir, v, bytes| {
+            rewrite(v, bytes, |packet| match packet {
+                Packet::Subscribe(s) if dir == Dir::ToBroker => {
+                    let mut changed = false;
+                    for f in &mut s.filters {
+                        if f.filter.ends_with("/a/#") {
+                            let plus = format!("{}+", &f.filter[..f.filter.len() - 1]);
+                            f.filter = plus.as_str().into();
+                            changed = true;
+                        }
+                    }
+                    changed
+                }
+                _ => false,
+            })
+        }),
+    )
+    .await;
+    let results = run_cases(p.port, &[TOPICS], None).await;
+    for v in [Protocol::V3_1_1, Protocol::V5] {
+        assert_fails(&results, TOPICS, v, "MQTT-4.5.0-1");
+        let got = failure_of(&results, TOPICS, v);
+        assert!(got.contains("not delivered"), "{got}");
+        assert!(got.contains(r##""P/a/#" x "P/a""##), "{got}");
+    }
+}
+
+/// A broker that folds case in topic filters (here: the proxy lowercases the filters with an
+/// upper-case level): 3.1.1 and 5.0 [MQTT-4.7.3-4], seen as deliveries to the wrong filters
+/// ([MQTT-3.3.2-3]) and none to the right ones ([MQTT-4.5.0-1]).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_topic_matrix_fails_a_broker_folding_case_mqtt_3_3_2_3() {
+    let b = start(|_| {}).await;
+    let p = proxy::start(
+        port(&b),
+        alter(|dir, v, bytes| {
+            rewrite(v, bytes, |packet| match packet {
+                Packet::Subscribe(s) if dir == Dir::ToBroker => {
+                    let mut changed = false;
+                    for f in &mut s.filters {
+                        if f.filter.contains("/A") {
+                            let lower = f.filter.to_lowercase();
+                            f.filter = lower.as_str().into();
+                            changed = true;
+                        }
+                    }
+                    changed
+                }
+                _ => false,
+            })
+        }),
+    )
+    .await;
+    let results = run_cases(p.port, &[TOPICS], None).await;
+    for v in [Protocol::V3_1_1, Protocol::V5] {
+        assert_fails(&results, TOPICS, v, "MQTT-3.3.2-3");
+        assert_fails(&results, TOPICS, v, "MQTT-4.5.0-1");
+        let got = failure_of(&results, TOPICS, v);
+        assert!(got.contains("non-matching combinations delivered"), "{got}");
+        assert!(got.contains(r#""P/A" x "P/a""#), "{got}");
+        assert!(got.contains(r#""P/A" x "P/A""#), "{got}");
+    }
+}
