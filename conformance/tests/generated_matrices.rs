@@ -138,3 +138,92 @@ async fn the_topic_matrix_fails_a_broker_folding_case_mqtt_3_3_2_3() {
         assert!(got.contains(r#""P/A" x "P/A""#), "{got}");
     }
 }
+
+const OPTIONS: &str = "subscribe.generated-options-matrix";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_options_matrix_passes_against_the_reference_broker() {
+    let b = start(|_| {}).await;
+    let results = run_cases(port(&b), &[OPTIONS], None).await;
+    assert_eq!(results.len(), 1, "5.0 only");
+    let r = &results[0];
+    assert_eq!(r.outcome, Outcome::Pass, "{}", show(r));
+    assert!(
+        r.observations
+            .iter()
+            .any(|o| o == "144 combinations, 144 judged"),
+        "{:?}",
+        r.observations
+    );
+}
+
+/// Each fault breaks one option; the matrix fails citing its statement, naming a combination
+/// with the option set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_options_matrix_fails_a_broker_breaking_any_option() {
+    let faults: [(fn(&mut ServerConfig), &str, &str); 4] = [
+        (
+            |c| c.broker.faults.ignore_no_local = true,
+            "MQTT-3.8.3-3",
+            "NL 1",
+        ),
+        (
+            |c| c.broker.faults.forward_retain_flag = true,
+            "MQTT-3.3.1-12",
+            "RAP 0",
+        ),
+        (
+            |c| c.broker.faults.resubscribe_ignored = true,
+            "MQTT-3.8.4-3",
+            "existing subscription",
+        ),
+        (
+            |c| c.broker.faults.deliver_at_publish_qos = true,
+            "MQTT-3.8.4-8",
+            "QoS 0",
+        ),
+    ];
+    for (fault, statement, combination) in faults {
+        let b = start(fault).await;
+        let results = run_cases(port(&b), &[OPTIONS], None).await;
+        assert_fails(&results, OPTIONS, Protocol::V5, statement);
+        let got = failure_of(&results, OPTIONS, Protocol::V5);
+        assert!(got.contains(combination), "{statement}: {got}");
+    }
+}
+
+/// A broker that treats Retain Handling 1 as 0 (the proxy rewrites it on the way in): the
+/// retained message comes again for an existing subscription, 5.0 [MQTT-3.3.1-10].
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_options_matrix_fails_a_broker_ignoring_retain_handling_1_mqtt_3_3_1_10() {
+    let b = start(|_| {}).await;
+    let p = proxy::start(
+        port(&b),
+        alter(|dir, v, bytes| {
+            rewrite(v, bytes, |packet| match packet {
+                Packet::Subscribe(s) if dir == Dir::ToBroker => {
+                    let mut changed = false;
+                    for f in &mut s.filters {
+                        if f.options.retain_handling
+                            == touchstone_codec::RetainHandling::SendAtSubscribeIfNew
+                        {
+                            f.options.retain_handling =
+                                touchstone_codec::RetainHandling::SendAtSubscribe;
+                            changed = true;
+                        }
+                    }
+                    changed
+                }
+                _ => false,
+            })
+        }),
+    )
+    .await;
+    let results = run_cases(p.port, &[OPTIONS], None).await;
+    assert_fails(&results, OPTIONS, Protocol::V5, "MQTT-3.3.1-10");
+    let got = failure_of(&results, OPTIONS, Protocol::V5);
+    assert!(
+        got.contains("RH 1, retained message, existing subscription] an extra retained"),
+        "{got}"
+    );
+}

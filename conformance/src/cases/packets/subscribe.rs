@@ -12,6 +12,7 @@ pub(crate) const CASES: &[Case] = &[
     NO_LOCAL,
     OVERLAPPING_IDS,
     NO_WILDCARDS,
+    OPTIONS_MATRIX,
 ];
 
 /// Two subscriptions of one client match a QoS 1 message, at QoS 0 and QoS 1: a copy comes at
@@ -382,4 +383,273 @@ async fn no_wildcards(t: &mut Test) -> Verdict {
         || summary::packet(&Packet::SubAck(ack.clone())),
     )
     .map_err(|e| e.because(&[v311("MQTT-3.8.3-2")]))
+}
+
+/// Every combination of the subscription options, judged by what is delivered.
+const OPTIONS_MATRIX: Case = Case {
+    id: "subscribe.generated-options-matrix",
+    title: "QoS x No Local x Retain As Published x Retain Handling, with and without a retained message, new and existing subscription",
+    protocols: V5,
+    statements: &[
+        v5("MQTT-3.3.1-9"),
+        v5("MQTT-3.3.1-10"),
+        v5("MQTT-3.3.1-11"),
+        v5("MQTT-3.3.1-12"),
+        v5("MQTT-3.3.1-13"),
+        v5("MQTT-3.8.3-3"),
+        v5("MQTT-3.8.4-3"),
+        v5("MQTT-3.8.4-4"),
+        v5("MQTT-3.8.4-8"),
+    ],
+    requires: &[Retain],
+    body: |t| Box::pin(options_matrix(t)),
+};
+
+/// One combination of the options matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Options {
+    pub(crate) qos: QoS,
+    pub(crate) no_local: bool,
+    pub(crate) retain_as_published: bool,
+    pub(crate) retain_handling: RetainHandling,
+    /// A retained message is on the topic before the subscription.
+    pub(crate) retained: bool,
+    /// The subscription exists (made before with other options) when it is made.
+    pub(crate) existing: bool,
+}
+
+impl Options {
+    /// Every combination: 3 x 2 x 2 x 3 x 2 x 2 = 144.
+    pub(crate) fn all() -> Vec<Options> {
+        let mut out = Vec::new();
+        for qos in [Q0, Q1, Q2] {
+            for no_local in [false, true] {
+                for retain_as_published in [false, true] {
+                    for retain_handling in [
+                        RetainHandling::SendAtSubscribe,
+                        RetainHandling::SendAtSubscribeIfNew,
+                        RetainHandling::DoNotSend,
+                    ] {
+                        for retained in [false, true] {
+                            for existing in [false, true] {
+                                out.push(Options {
+                                    qos,
+                                    no_local,
+                                    retain_as_published,
+                                    retain_handling,
+                                    retained,
+                                    existing,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the retained message comes when the subscription is made: Retain Handling 0
+    /// always (5.0 MQTT-3.3.1-9, MQTT-3.8.4-4), 1 for a new subscription only (MQTT-3.3.1-10),
+    /// 2 never (MQTT-3.3.1-11).
+    pub(crate) fn retained_sent(&self) -> bool {
+        self.retained
+            && match self.retain_handling {
+                RetainHandling::SendAtSubscribe => true,
+                RetainHandling::SendAtSubscribeIfNew => !self.existing,
+                RetainHandling::DoNotSend => false,
+            }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "QoS {} NL {} RAP {} RH {}, {}, {} subscription",
+            self.qos.as_u8(),
+            u8::from(self.no_local),
+            u8::from(self.retain_as_published),
+            self.retain_handling as u8,
+            if self.retained { "retained message" } else { "no retained message" },
+            if self.existing { "existing" } else { "new" }
+        )
+    }
+}
+
+/// One delivery the options matrix expects: payload, RETAIN, QoS.
+type Delivery = (&'static str, bool, QoS);
+
+async fn options_matrix(t: &mut Test) -> Verdict {
+    let t: &Test = t;
+    let all = Options::all();
+    let max = t.capabilities().max_qos;
+    let top = match max {
+        0 => Q0,
+        1 => Q1,
+        _ => Q2,
+    };
+    let topic = |i: usize| t.topic(&format!("o{i}"));
+    let mut publ = t.client("pub").connect().await?;
+    let mut sub = t.client("sub").connect().await?;
+    // The retained messages, at the highest QoS the server takes.
+    for (i, o) in all.iter().enumerate() {
+        if o.retained {
+            publ.publish(&topic(i)).qos(top).retain().payload("retained").acked().await?;
+        }
+    }
+    let mut expected: Vec<Option<Vec<Delivery>>> = vec![None; all.len()];
+    let mut refused = 0;
+    for (i, o) in all.iter().enumerate() {
+        if o.existing {
+            // Made first with other options, and Retain Handling 2 (nothing sent now).
+            let first = sub
+                .subscribe(&topic(i), Q0)
+                .retain_handling(RetainHandling::DoNotSend)
+                .suback()
+                .await?;
+            if !first.reason_codes.iter().all(|c| c.is_success()) {
+                refused += 1;
+                continue;
+            }
+        }
+        let mut s = sub.subscribe(&topic(i), o.qos).retain_handling(o.retain_handling);
+        if o.no_local {
+            s = s.no_local();
+        }
+        if o.retain_as_published {
+            s = s.retain_as_published();
+        }
+        let ack = s.suback().await?;
+        let Some(code) = ack.reason_codes.first().filter(|c| c.is_success()) else {
+            refused += 1;
+            continue;
+        };
+        let granted = QoS::from_u8(code.0).unwrap_or(Q0);
+        let mut want = Vec::new();
+        if o.retained_sent() {
+            want.push(("retained", true, top.min(granted)));
+        }
+        if !o.no_local {
+            want.push(("own", false, top.min(Q1).min(granted)));
+        }
+        want.push(("live", o.retain_as_published, top.min(granted)));
+        expected[i] = Some(want);
+    }
+    // The live messages: one from the subscriber itself (RETAIN 0), one retained from the
+    // publisher.
+    for (i, e) in expected.iter().enumerate() {
+        if e.is_some() {
+            sub.publish(&topic(i)).qos(top.min(Q1)).payload("own").acked().await?;
+            publ.publish(&topic(i)).qos(top).retain().payload("live").acked().await?;
+        }
+    }
+    let judged = expected.iter().filter(|e| e.is_some()).count();
+    if judged == 0 {
+        return Err(skip("the server refused every subscription of the matrix"));
+    }
+    let index: std::collections::HashMap<String, usize> =
+        (0..all.len()).map(|i| (topic(i), i)).collect();
+    let mut got: Vec<Vec<Delivery>> = vec![Vec::new(); all.len()];
+    let total: usize = expected.iter().flatten().map(Vec::len).sum();
+    let deadline = tokio::time::Instant::now() + t.timeout() + Duration::from_secs(2);
+    let mut quiet_until: Option<tokio::time::Instant> = None;
+    loop {
+        let now = tokio::time::Instant::now();
+        let seen: usize = got.iter().map(Vec::len).sum();
+        let until = if seen >= total {
+            *quiet_until.get_or_insert(now + t.quiet())
+        } else {
+            deadline
+        };
+        if now >= until {
+            break;
+        }
+        let Some(packet) = sub.poll_packet(until - now).await? else {
+            continue;
+        };
+        let Packet::Publish(m) = packet else { continue };
+        sub.ack(&m).await?;
+        let Some(&i) = index.get(m.topic.as_str()) else {
+            continue;
+        };
+        let payload: &'static str = match &m.payload[..] {
+            b"retained" => "retained",
+            b"own" => "own",
+            b"live" => "live",
+            _ => "other",
+        };
+        got[i].push((payload, m.retain, m.qos));
+    }
+    publ.disconnect().await?;
+    sub.disconnect().await?;
+    if refused > 0 {
+        t.observe(format!("the server refused {refused} of the {} subscriptions (allowed; not judged)", all.len()));
+    }
+    t.observe(format!("{} combinations, {judged} judged", all.len()));
+    let mut wrong = Vec::new();
+    let mut cites = Vec::new();
+    for (i, o) in all.iter().enumerate() {
+        let Some(want) = &expected[i] else { continue };
+        let mut got = got[i].clone();
+        let mut problems = Vec::new();
+        for w in want {
+            match got.iter().position(|g| g == w) {
+                Some(k) => {
+                    got.remove(k);
+                    // Further copies of a QoS 1 message are allowed ("at least once").
+                    if w.2 == Q1 {
+                        got.retain(|g| g != w);
+                    }
+                }
+                None => {
+                    problems.push(format!("no {} (RETAIN {}, QoS {})", w.0, u8::from(w.1), w.2.as_u8()));
+                    cites.extend(statements_for(w.0, o));
+                }
+            }
+        }
+        for g in &got {
+            problems.push(format!("an extra {} (RETAIN {}, QoS {})", g.0, u8::from(g.1), g.2.as_u8()));
+            cites.extend(statements_for(g.0, o));
+        }
+        if !problems.is_empty() {
+            wrong.push(format!("[{}] {}", o.describe(), problems.join(", ")));
+        }
+    }
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    cites.sort_by_key(|s: &touchstone_codec::Statement| s.id);
+    cites.dedup();
+    let shown: Vec<&str> = wrong.iter().take(6).map(String::as_str).collect();
+    Err(CaseError::fail(
+        "for each combination: the retained message as Retain Handling says, the client's own message unless No Local, the live message with RETAIN as Retain As Published says, each at the lower of its QoS and the granted one",
+        format!(
+            "{} of {judged} combinations wrong: {}{}",
+            wrong.len(),
+            shown.join("; "),
+            if wrong.len() > 6 { format!("; and {} more", wrong.len() - 6) } else { String::new() }
+        ),
+    )
+    .because(&cites))
+}
+
+/// The statements a wrong delivery of `what` under `o` breaks.
+fn statements_for(what: &str, o: &Options) -> Vec<touchstone_codec::Statement> {
+    let mut s = vec![v5("MQTT-3.8.4-8")];
+    match what {
+        "retained" => s.push(match o.retain_handling {
+            RetainHandling::SendAtSubscribe if o.existing => v5("MQTT-3.8.4-4"),
+            RetainHandling::SendAtSubscribe => v5("MQTT-3.3.1-9"),
+            RetainHandling::SendAtSubscribeIfNew => v5("MQTT-3.3.1-10"),
+            RetainHandling::DoNotSend => v5("MQTT-3.3.1-11"),
+        }),
+        "own" => s.push(v5("MQTT-3.8.3-3")),
+        _ => s.push(if o.retain_as_published {
+            v5("MQTT-3.3.1-13")
+        } else {
+            v5("MQTT-3.3.1-12")
+        }),
+    }
+    if o.existing {
+        s.push(v5("MQTT-3.8.4-3"));
+    }
+    s
 }
