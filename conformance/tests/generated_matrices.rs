@@ -141,6 +141,9 @@ async fn the_topic_matrix_fails_a_broker_folding_case_mqtt_3_3_2_3() {
 
 const OPTIONS: &str = "subscribe.generated-options-matrix";
 
+/// Switches a fault on.
+type Configure = fn(&mut ServerConfig);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_options_matrix_passes_against_the_reference_broker() {
     let b = start(|_| {}).await;
@@ -161,7 +164,7 @@ async fn the_options_matrix_passes_against_the_reference_broker() {
 /// with the option set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_options_matrix_fails_a_broker_breaking_any_option() {
-    let faults: [(fn(&mut ServerConfig), &str, &str); 4] = [
+    let faults: [(Configure, &str, &str); 4] = [
         (
             |c| c.broker.faults.ignore_no_local = true,
             "MQTT-3.8.3-3",
