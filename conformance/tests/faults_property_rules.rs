@@ -28,6 +28,8 @@ use touchstone_conformance::run::runner::{self, Quiet, RunConfig};
 const V5: Protocol = Protocol::V5;
 
 const CONNECT: &str = "property-rules.connect-forbidden";
+const WILL: &str = "property-rules.will-forbidden";
+const DUPLICATED: &str = "property-rules.duplicated-closes";
 const PUBLISH_SUB_ID: &str = "property-rules.publish-subscription-identifier-closes";
 const ALLOWED: &str = "property-rules.allowed-accepted";
 /// The cases the `accept_malformed` fault breaks (packets after CONNECT).
@@ -82,7 +84,7 @@ async fn run(port: u16, ids: &[&str]) -> Vec<CaseResult> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_faults_the_property_cases_pass() {
     let b = broker().await;
-    let mut all = vec![CONNECT, PUBLISH_SUB_ID, ALLOWED];
+    let mut all = vec![CONNECT, WILL, DUPLICATED, PUBLISH_SUB_ID, ALLOWED];
     all.extend_from_slice(AFTER_CONNECT);
     let results = run(port(&b), &all).await;
     assert_eq!(results.len(), all.len());
@@ -98,8 +100,10 @@ async fn a_broker_skipping_packets_with_forbidden_properties_fails() {
         accept_malformed: true,
         ..Faults::default()
     });
-    let results = run(port(&b), AFTER_CONNECT).await;
-    for id in AFTER_CONNECT {
+    let mut ids = AFTER_CONNECT.to_vec();
+    ids.push(DUPLICATED);
+    let results = run(port(&b), &ids).await;
+    for id in ids {
         assert_fails(&results, id, V5, "MQTT-4.13.1-1");
     }
 }
@@ -128,8 +132,11 @@ async fn a_broker_accepting_any_connect_property_fails() {
         }),
     )
     .await;
-    let results = run(p.port, &[CONNECT]).await;
-    assert_fails(&results, CONNECT, V5, "MQTT-4.13.1-1");
+    let results = run(p.port, &[CONNECT, WILL, DUPLICATED]).await;
+    for id in [CONNECT, WILL, DUPLICATED] {
+        assert_fails(&results, id, V5, "MQTT-4.13.1-1");
+        assert_fails(&results, id, V5, "MQTT-3.1.4-1");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

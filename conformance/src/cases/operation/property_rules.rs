@@ -7,6 +7,7 @@ use crate::cases::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
     FORBIDDEN_CONNECT,
+    FORBIDDEN_WILL,
     FORBIDDEN_PUBLISH,
     PUBLISH_SUBSCRIPTION_ID,
     FORBIDDEN_PUBACK,
@@ -16,6 +17,7 @@ pub(crate) const CASES: &[Case] = &[
     FORBIDDEN_SUBSCRIBE,
     FORBIDDEN_UNSUBSCRIBE,
     FORBIDDEN_DISCONNECT,
+    DUPLICATED,
     ALLOWED,
 ];
 
@@ -29,6 +31,8 @@ const ALL_IDS: &[u8] = &[
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
     Connect,
+    /// The Will Properties of a CONNECT.
+    Will,
     Publish,
     PubAck,
     PubRec,
@@ -43,6 +47,7 @@ impl Kind {
     fn allowed(self) -> &'static [u8] {
         match self {
             Kind::Connect => &[0x11, 0x15, 0x16, 0x17, 0x19, 0x21, 0x22, 0x26, 0x27],
+            Kind::Will => &[0x01, 0x02, 0x03, 0x08, 0x09, 0x18, 0x26],
             // 0x0B is listed for PUBLISH, but only from server to client: from a client it
             // is a Protocol Error (5.0 [MQTT-3.3.4-6]), checked by its own case.
             Kind::Publish => &[0x01, 0x02, 0x03, 0x08, 0x09, 0x0B, 0x23, 0x26],
@@ -56,6 +61,7 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Connect => "CONNECT",
+            Kind::Will => "the Will Properties of CONNECT",
             Kind::Publish => "PUBLISH",
             Kind::PubAck => "PUBACK",
             Kind::PubRec => "PUBREC",
@@ -65,6 +71,16 @@ impl Kind {
             Kind::Unsubscribe => "UNSUBSCRIBE",
             Kind::Disconnect => "DISCONNECT",
         }
+    }
+
+    /// The allowed identifiers that may appear once only (every one but User Property, and the
+    /// Subscription Identifier a server sends in PUBLISH): twice is a Protocol Error (the
+    /// property definitions of 5.0 section 3).
+    fn once_only(self) -> impl Iterator<Item = u8> {
+        self.allowed()
+            .iter()
+            .copied()
+            .filter(move |id| *id != 0x26 && !(self == Kind::Publish && *id == 0x0B))
     }
 
     /// The identifiers not allowed in this packet.
@@ -122,6 +138,22 @@ fn packet(kind: Kind, props: &[u8], topic: &str, client_id: &str, login: &touchs
                 props,
             )
             .string(client_id),
+            login,
+        ),
+        Kind::Will => with_login(
+            with_length(
+                Frame::new(0x10)
+                    .string("MQTT")
+                    .u8(5)
+                    .u8(0x06 | login_flags(login)) // Clean Start, Will Flag, Will QoS 0.
+                    .u16(60),
+                &[],
+            )
+            .string(client_id)
+            .varint(props.len() as u32)
+            .bytes(props)
+            .string(topic)
+            .string("w"),
             login,
         ),
         Kind::Publish => with_length(Frame::new(0x32).string(topic).u16(1), props).bytes(b"p"),
@@ -226,14 +258,69 @@ const PUBLISH_SUBSCRIPTION_ID: Case = Case {
     body: |t| Box::pin(forbidden(t, Kind::Publish, vec![0x0B])),
 };
 
-/// For each identifier not allowed in `kind`: a fresh connection sends `kind` with it and the
-/// server closes the connection (DISCONNECT 0x81/0x82, or CONNACK 0x81/0x82 for CONNECT, may
-/// come first). DISCONNECT closes the connection anyway, so there the Will tells: a malformed
-/// DISCONNECT is not a normal disconnection and the Will is published.
+/// One malformed variant of a packet: its properties, how the failure names them, the client
+/// name of its connection.
+struct Variant {
+    props: Vec<u8>,
+    what: String,
+    name: String,
+    /// The identifier it is about.
+    id: u8,
+}
+
+/// `kind` with each identifier it does not allow.
+fn forbidden_variants(ids: Vec<u8>) -> Vec<Variant> {
+    ids.into_iter()
+        .map(|id| Variant {
+            props: property(id),
+            what: format!(
+                "property 0x{id:02X} ({})",
+                touchstone_codec::properties::property_name(u32::from(id))
+            ),
+            name: format!("p{id:02x}"),
+            id,
+        })
+        .collect()
+}
+
+/// `kind` with each property it allows once only, twice (a DISCONNECT's Session Expiry
+/// Interval 0, as in the CONNECT: another value would be a Protocol Error of its own).
+fn duplicated_variants(kind: Kind) -> Vec<Variant> {
+    kind.once_only()
+        .map(|id| {
+            let one = if kind == Kind::Disconnect && id == 0x11 {
+                vec![0x11, 0, 0, 0, 0]
+            } else {
+                property(id)
+            };
+            (id, one)
+        })
+        .map(|(id, one)| Variant {
+            props: [one.clone(), one].concat(),
+            what: format!(
+                "property 0x{id:02X} ({}) twice",
+                touchstone_codec::properties::property_name(u32::from(id))
+            ),
+            name: format!("d{id:02x}"),
+            id,
+        })
+        .collect()
+}
+
+/// For each identifier not allowed in `kind`: see [`refused`].
 async fn forbidden(t: &mut Test, kind: Kind, ids: Vec<u8>) -> Verdict {
+    refused(t, kind, forbidden_variants(ids)).await
+}
+
+/// For each variant: a fresh connection sends `kind` with its properties and the server closes
+/// the connection (DISCONNECT 0x81/0x82, or CONNACK 0x81/0x82 for CONNECT, may come first).
+/// DISCONNECT closes the connection anyway, so there the Will tells: a malformed DISCONNECT is
+/// not a normal disconnection and the Will is published.
+async fn refused(t: &mut Test, kind: Kind, variants: Vec<Variant>) -> Verdict {
     let topic = t.topic("x");
     let mut watcher = None;
-    if kind == Kind::Connect {
+    let connect = matches!(kind, Kind::Connect | Kind::Will);
+    if connect {
         // Control: the same server accepts a CONNECT with no properties.
         let mut control = t.client("control").connect().await?;
         control.disconnect().await?;
@@ -245,30 +332,29 @@ async fn forbidden(t: &mut Test, kind: Kind, ids: Vec<u8>) -> Verdict {
             .await?;
         watcher = Some(w);
     }
-    for id in ids {
-        let props = property(id);
-        let name = format!("p{id:02x}");
+    for v in variants {
         let expected = format!(
-            "the connection closed after {} with property 0x{id:02X} ({})",
+            "the connection closed after {} with {}",
             kind.name(),
-            touchstone_codec::properties::property_name(u32::from(id))
+            v.what
         );
-        let will_topic = format!("{}/will/{name}", t.prefix());
-        let builder = t.client(&name);
+        let will_topic = format!("{}/will/{}", t.prefix(), v.name);
+        let builder = t.client(&v.name);
         let login = builder.connect_packet();
         let mut c = match kind {
-            Kind::Connect => builder.open().await?,
+            Kind::Connect | Kind::Will => builder.open().await?,
             Kind::Disconnect => builder.will(&will_topic, "gone").connect().await?,
             _ => builder.connect().await?,
         };
         let client_id = c.client_id().to_string();
-        c.send_raw(packet(kind, &props, &topic, &client_id, &login))
+        let to = if kind == Kind::Will { &will_topic } else { &topic };
+        c.send_raw(packet(kind, &v.props, to, &client_id, &login))
             .await?;
         let mut cite = vec![v5("MQTT-4.13.1-1")];
-        if kind == Kind::Connect {
+        if connect {
             cite.push(v5("MQTT-3.1.4-1"));
         }
-        if kind == Kind::Publish && id == 0x0B {
+        if kind == Kind::Publish && v.id == 0x0B {
             cite.push(v5("MQTT-3.3.4-6"));
         }
         match c.expect_closed().within(t.timeout()).because(&cite).await {
@@ -287,6 +373,45 @@ async fn forbidden(t: &mut Test, kind: Kind, ids: Vec<u8>) -> Verdict {
     }
     if let Some(mut w) = watcher {
         w.disconnect().await?;
+    }
+    Ok(())
+}
+
+/// Will Properties with an identifier not allowed there: the CONNECT is malformed.
+const FORBIDDEN_WILL: Case = Case {
+    id: "property-rules.will-forbidden",
+    title: "A Will Property not allowed in the Will Properties: the CONNECT is refused and the connection closed",
+    protocols: V5,
+    statements: &[v5("MQTT-4.13.1-1"), v5("MQTT-3.1.4-1")],
+    requires: &[],
+    body: |t| Box::pin(forbidden(t, Kind::Will, Kind::Will.forbidden().collect())),
+};
+
+/// Every property a packet allows once only, twice: a Protocol Error, for each packet a client
+/// sends (the Will Properties too).
+const DUPLICATED: Case = Case {
+    id: "property-rules.duplicated-closes",
+    title: "A property that may appear once, twice, in any packet a client sends: the connection closed",
+    protocols: V5,
+    statements: &[v5("MQTT-4.13.1-1"), v5("MQTT-3.1.4-1")],
+    requires: &[],
+    body: |t| Box::pin(duplicated(t)),
+};
+
+async fn duplicated(t: &mut Test) -> Verdict {
+    for kind in [
+        Kind::Connect,
+        Kind::Will,
+        Kind::Publish,
+        Kind::PubAck,
+        Kind::PubRec,
+        Kind::PubRel,
+        Kind::PubComp,
+        Kind::Subscribe,
+        Kind::Unsubscribe,
+        Kind::Disconnect,
+    ] {
+        refused(t, kind, duplicated_variants(kind)).await?;
     }
     Ok(())
 }
