@@ -1,7 +1,9 @@
 //! 5.0 properties allowed and not allowed in each packet a client sends, generated from the
-//! table of section 2.2.2.2: a property identifier not valid for the packet makes it a
-//! Malformed Packet, which the server answers by closing the connection (5.0 [MQTT-4.13.1-1]);
-//! every allowed property is accepted.
+//! table of section 2.2.2.2: a property identifier not valid for the packet (or valid for no
+//! packet), alone, first, last or in the middle of its properties, makes it a Malformed
+//! Packet, and a property that may appear once, twice, a Protocol Error, which the server
+//! answers by closing the connection (5.0 [MQTT-4.13.1-1]): 1,156 sequences, each on its own
+//! connection. Every allowed property is accepted.
 
 use crate::cases::prelude::*;
 
@@ -268,19 +270,47 @@ struct Variant {
     id: u8,
 }
 
-/// `kind` with each identifier it does not allow.
+/// Identifiers no property has (0x00, and values between and after the defined ones): a
+/// packet with one is malformed wherever it is.
+const UNKNOWN_IDS: &[u8] = &[0x00, 0x04, 0x0A, 0x2B, 0x7F];
+
+/// Where a bad property sits among allowed ones (a User Property, which every packet a client
+/// sends allows): alone, first, last, or in the middle.
+const POSITIONS: [&str; 4] = ["alone", "first", "last", "middle"];
+
+/// `kind` with each identifier in `ids`, at each of [`POSITIONS`].
 fn forbidden_variants(ids: Vec<u8>) -> Vec<Variant> {
-    ids.into_iter()
-        .map(|id| Variant {
-            props: property(id),
-            what: format!(
-                "property 0x{id:02X} ({})",
-                touchstone_codec::properties::property_name(u32::from(id))
-            ),
-            name: format!("p{id:02x}"),
-            id,
-        })
-        .collect()
+    let user = property(0x26);
+    let mut out = Vec::new();
+    for id in ids {
+        let bad = property(id);
+        for (n, position) in POSITIONS.iter().enumerate() {
+            let props = match n {
+                0 => bad.clone(),
+                1 => [bad.clone(), user.clone()].concat(),
+                2 => [user.clone(), bad.clone()].concat(),
+                _ => [user.clone(), bad.clone(), user.clone()].concat(),
+            };
+            let name = touchstone_codec::properties::property_name(u32::from(id));
+            out.push(Variant {
+                props,
+                what: format!("property 0x{id:02X} ({name}), {position} among its properties"),
+                name: format!("p{id:02x}{n}"),
+                id,
+            });
+        }
+    }
+    out
+}
+
+/// For each identifier not allowed in `kind`, and each identifier no property has: see
+/// [`refused`].
+async fn forbidden(t: &mut Test, kind: Kind, ids: Vec<u8>) -> Verdict {
+    let mut ids = ids;
+    if !(kind == Kind::Publish && ids == [0x0B]) {
+        ids.extend_from_slice(UNKNOWN_IDS);
+    }
+    refused(t, kind, forbidden_variants(ids)).await
 }
 
 /// `kind` with each property it allows once only, twice (a DISCONNECT's Session Expiry
@@ -307,10 +337,6 @@ fn duplicated_variants(kind: Kind) -> Vec<Variant> {
         .collect()
 }
 
-/// For each identifier not allowed in `kind`: see [`refused`].
-async fn forbidden(t: &mut Test, kind: Kind, ids: Vec<u8>) -> Verdict {
-    refused(t, kind, forbidden_variants(ids)).await
-}
 
 /// For each variant: a fresh connection sends `kind` with its properties and the server closes
 /// the connection (DISCONNECT 0x81/0x82, or CONNACK 0x81/0x82 for CONNECT, may come first).
@@ -619,4 +645,41 @@ async fn allowed(t: &mut Test) -> Verdict {
     d.close().await;
     watcher.expect(publish(&will_topic).payload("gone")).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINDS: [Kind; 10] = [
+        Kind::Connect,
+        Kind::Will,
+        Kind::Publish,
+        Kind::PubAck,
+        Kind::PubRec,
+        Kind::PubRel,
+        Kind::PubComp,
+        Kind::Subscribe,
+        Kind::Unsubscribe,
+        Kind::Disconnect,
+    ];
+
+    #[test]
+    fn the_generated_property_matrix_has_1156_refused_sequences() {
+        let forbidden: usize = KINDS
+            .iter()
+            .map(|k| {
+                let mut ids: Vec<u8> = k.forbidden().collect();
+                ids.extend_from_slice(UNKNOWN_IDS);
+                forbidden_variants(ids).len()
+            })
+            .sum::<usize>()
+            + forbidden_variants(vec![0x0B]).len();
+        let duplicated: usize = KINDS.iter().map(|k| duplicated_variants(*k).len()).sum();
+        assert_eq!((forbidden, duplicated), (1128, 28));
+        // Every identifier is either allowed or forbidden in each packet, none twice.
+        for k in KINDS {
+            assert_eq!(k.allowed().len() + k.forbidden().count(), ALL_IDS.len(), "{k:?}");
+        }
+    }
 }
