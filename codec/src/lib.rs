@@ -52,7 +52,7 @@ mod protocol;
 mod qos;
 pub mod raw;
 mod reader;
-mod reason;
+pub mod reason;
 mod scan;
 mod small;
 mod str;

@@ -202,7 +202,7 @@ impl<'de> serde::Deserialize<'de> for ReasonCode {
 }
 
 /// The 5.0 reason codes each packet may carry (Tables in 3.2.2.2, 3.4.2.1, ..., 3.15.2.1).
-pub(crate) mod valid {
+pub mod valid {
     /// CONNACK reason codes [MQTT-3.2.2-8].
     pub const CONNACK: &[u8] = &[
         0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95,

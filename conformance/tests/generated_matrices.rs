@@ -230,3 +230,54 @@ async fn the_options_matrix_fails_a_broker_ignoring_retain_handling_1_mqtt_3_3_1
         "{got}"
     );
 }
+
+const CODES: &str = "reason-codes.provoked-codes-allowed";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reason_code_case_passes_against_the_reference_broker() {
+    let b = start(|_| {}).await;
+    let results = run_cases(port(&b), &[CODES], None).await;
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        assert_eq!(r.outcome, Outcome::Pass, "{}", show(r));
+        assert!(
+            r.observations
+                .iter()
+                .any(|o| o.starts_with("codes seen: CONNACK 0x00")),
+            "{:?}",
+            r.observations
+        );
+    }
+}
+
+/// A server whose PUBACK carries a code of another packet's table (0x8F, Topic Filter
+/// invalid), or whose 3.1.1 SUBACK a code 3.1.1 does not define (0x03): the proxy rewrites it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reason_code_case_fails_a_code_the_packet_does_not_allow_mqtt_3_4_2_1_mqtt_3_9_3_2() {
+    let b = start(|_| {}).await;
+    let p = proxy::start(
+        port(&b),
+        alter(|dir, v, bytes| {
+            rewrite(v, bytes, |packet| match packet {
+                Packet::PubAck(a) if dir == Dir::ToClient && v == Protocol::V5 => {
+                    a.reason_code = touchstone_codec::ReasonCode(0x8F);
+                    true
+                }
+                // The case's SUBACK (three filters), not the capability probe's.
+                Packet::SubAck(a)
+                    if dir == Dir::ToClient
+                        && v == Protocol::V3_1_1
+                        && a.reason_codes.len() == 3 =>
+                {
+                    a.reason_codes[0] = touchstone_codec::ReasonCode(0x03);
+                    true
+                }
+                _ => false,
+            })
+        }),
+    )
+    .await;
+    let results = run_cases(p.port, &[CODES], None).await;
+    assert_fails(&results, CODES, Protocol::V5, "MQTT-3.4.2-1");
+    assert_fails(&results, CODES, Protocol::V3_1_1, "MQTT-3.9.3-2");
+}

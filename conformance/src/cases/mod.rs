@@ -35,6 +35,7 @@ areas!(
         unsubscribe,
         disconnect,
         reason_strings,
+        reason_codes,
     }
     // Chapter 4: operational behaviour.
     operation {
