@@ -326,8 +326,12 @@ fn the_catalogue_is_green_on_mosquitto_with_its_profile() {
         // used: it binds to all interfaces, see scripts/brokers/mosquitto.sh).
         let skipped =
             c["outcome"] == "skip" && c["message"].as_str().is_some_and(|m| !m.is_empty());
+        // A SHOULD not followed (Mosquitto closes without the DISCONNECT of 5.0 section
+        // 4.13.1) is shown apart and names what it fell short of.
+        let short = c["outcome"] == "should_fail"
+            && c["shortfalls"].as_array().is_some_and(|s| !s.is_empty());
         assert!(
-            matches!(c["outcome"].as_str(), Some("pass" | "expected_fail")) || skipped,
+            matches!(c["outcome"].as_str(), Some("pass" | "expected_fail")) || skipped || short,
             "{c}"
         );
         assert!(matches!(c["protocol"].as_str(), Some("3.1.1" | "5")));
