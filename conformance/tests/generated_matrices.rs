@@ -22,6 +22,26 @@ async fn start(
         .expect("start the reference broker")
 }
 
+/// A proxy in front of `port` that lets `change` alter each subscription of every SUBSCRIBE
+/// on its way to the broker (returning true when it did).
+async fn altering_subscriptions(
+    port: u16,
+    change: fn(&mut touchstone_codec::Subscription) -> bool,
+) -> proxy::Proxy {
+    proxy::start(
+        port,
+        alter(move |dir, v, bytes| {
+            rewrite(v, bytes, |packet| match packet {
+                Packet::Subscribe(s) if dir == Dir::ToBroker => {
+                    s.filters.iter_mut().map(change).fold(false, |a, b| a | b)
+                }
+                _ => false,
+            })
+        }),
+    )
+    .await
+}
+
 fn failure_of(results: &[CaseResult], id: &str, p: Protocol) -> String {
     let r = results
         .iter()
@@ -73,25 +93,14 @@ async fn the_topic_matrix_fails_a_broker_matching_dollar_topics_with_wildcards_m
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_topic_matrix_fails_a_broker_whose_multi_level_wildcard_is_one_level_mqtt_4_5_0_1() {
     let b = start(|_| {}).await;
-    let p = proxy::start(
-        port(&b),
-        alter(|dir, v, bytes| {
-            rewrite(v, bytes, |packet| match packet {
-                Packet::Subscribe(s) if dir == Dir::ToBroker => {
-                    let mut changed = false;
-                    for f in &mut s.filters {
-                        if f.filter.ends_with("/a/#") {
-                            let plus = format!("{}+", &f.filter[..f.filter.len() - 1]);
-                            f.filter = plus.as_str().into();
-                            changed = true;
-                        }
-                    }
-                    changed
-                }
-                _ => false,
-            })
-        }),
-    )
+    let p = altering_subscriptions(port(&b), |f| {
+        if !f.filter.ends_with("/a/#") {
+            return false;
+        }
+        let plus = format!("{}+", &f.filter[..f.filter.len() - 1]);
+        f.filter = plus.as_str().into();
+        true
+    })
     .await;
     let results = run_cases(p.port, &[TOPICS], None).await;
     for v in [Protocol::V3_1_1, Protocol::V5] {
@@ -108,25 +117,14 @@ async fn the_topic_matrix_fails_a_broker_whose_multi_level_wildcard_is_one_level
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_topic_matrix_fails_a_broker_folding_case_mqtt_3_3_2_3() {
     let b = start(|_| {}).await;
-    let p = proxy::start(
-        port(&b),
-        alter(|dir, v, bytes| {
-            rewrite(v, bytes, |packet| match packet {
-                Packet::Subscribe(s) if dir == Dir::ToBroker => {
-                    let mut changed = false;
-                    for f in &mut s.filters {
-                        if f.filter.contains("/A") {
-                            let lower = f.filter.to_lowercase();
-                            f.filter = lower.as_str().into();
-                            changed = true;
-                        }
-                    }
-                    changed
-                }
-                _ => false,
-            })
-        }),
-    )
+    let p = altering_subscriptions(port(&b), |f| {
+        if !f.filter.contains("/A") {
+            return false;
+        }
+        let lower = f.filter.to_lowercase();
+        f.filter = lower.as_str().into();
+        true
+    })
     .await;
     let results = run_cases(p.port, &[TOPICS], None).await;
     for v in [Protocol::V3_1_1, Protocol::V5] {
@@ -200,27 +198,13 @@ async fn the_options_matrix_fails_a_broker_breaking_any_option() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_options_matrix_fails_a_broker_ignoring_retain_handling_1_mqtt_3_3_1_10() {
     let b = start(|_| {}).await;
-    let p = proxy::start(
-        port(&b),
-        alter(|dir, v, bytes| {
-            rewrite(v, bytes, |packet| match packet {
-                Packet::Subscribe(s) if dir == Dir::ToBroker => {
-                    let mut changed = false;
-                    for f in &mut s.filters {
-                        if f.options.retain_handling
-                            == touchstone_codec::RetainHandling::SendAtSubscribeIfNew
-                        {
-                            f.options.retain_handling =
-                                touchstone_codec::RetainHandling::SendAtSubscribe;
-                            changed = true;
-                        }
-                    }
-                    changed
-                }
-                _ => false,
-            })
-        }),
-    )
+    let p = altering_subscriptions(port(&b), |f| {
+        if f.options.retain_handling != touchstone_codec::RetainHandling::SendAtSubscribeIfNew {
+            return false;
+        }
+        f.options.retain_handling = touchstone_codec::RetainHandling::SendAtSubscribe;
+        true
+    })
     .await;
     let results = run_cases(p.port, &[OPTIONS], None).await;
     assert_fails(&results, OPTIONS, Protocol::V5, "MQTT-3.3.1-10");

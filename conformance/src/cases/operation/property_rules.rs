@@ -46,6 +46,20 @@ enum Kind {
 }
 
 impl Kind {
+    /// Every packet (and the Will Properties) a client sends with properties.
+    const ALL: [Kind; 10] = [
+        Kind::Connect,
+        Kind::Will,
+        Kind::Publish,
+        Kind::PubAck,
+        Kind::PubRec,
+        Kind::PubRel,
+        Kind::PubComp,
+        Kind::Subscribe,
+        Kind::Unsubscribe,
+        Kind::Disconnect,
+    ];
+
     fn allowed(self) -> &'static [u8] {
         match self {
             Kind::Connect => &[0x11, 0x15, 0x16, 0x17, 0x19, 0x21, 0x22, 0x26, 0x27],
@@ -91,6 +105,12 @@ impl Kind {
             .iter()
             .copied()
             .filter(move |id| !self.allowed().contains(id))
+    }
+
+    /// What the forbidden case of this packet sends: the identifiers it does not allow, and
+    /// those no property has.
+    fn refused_ids(self) -> Vec<u8> {
+        self.forbidden().chain(UNKNOWN_IDS.iter().copied()).collect()
     }
 }
 
@@ -180,7 +200,7 @@ macro_rules! forbidden_case {
             protocols: V5,
             statements: &[v5("MQTT-4.13.1-1") $(, v5($s))*],
             requires: &[],
-            body: |t| Box::pin(forbidden(t, $kind, $kind.forbidden().collect())),
+            body: |t| Box::pin(forbidden(t, $kind, $kind.refused_ids())),
         };
     };
 }
@@ -303,13 +323,8 @@ fn forbidden_variants(ids: Vec<u8>) -> Vec<Variant> {
     out
 }
 
-/// For each identifier not allowed in `kind`, and each identifier no property has: see
-/// [`refused`].
+/// `kind` with each identifier of `ids`, at each position: see [`refused`].
 async fn forbidden(t: &mut Test, kind: Kind, ids: Vec<u8>) -> Verdict {
-    let mut ids = ids;
-    if !(kind == Kind::Publish && ids == [0x0B]) {
-        ids.extend_from_slice(UNKNOWN_IDS);
-    }
     refused(t, kind, forbidden_variants(ids)).await
 }
 
@@ -410,7 +425,7 @@ const FORBIDDEN_WILL: Case = Case {
     protocols: V5,
     statements: &[v5("MQTT-4.13.1-1"), v5("MQTT-3.1.4-1")],
     requires: &[],
-    body: |t| Box::pin(forbidden(t, Kind::Will, Kind::Will.forbidden().collect())),
+    body: |t| Box::pin(forbidden(t, Kind::Will, Kind::Will.refused_ids())),
 };
 
 /// Every property a packet allows once only, twice: a Protocol Error, for each packet a client
@@ -425,18 +440,7 @@ const DUPLICATED: Case = Case {
 };
 
 async fn duplicated(t: &mut Test) -> Verdict {
-    for kind in [
-        Kind::Connect,
-        Kind::Will,
-        Kind::Publish,
-        Kind::PubAck,
-        Kind::PubRec,
-        Kind::PubRel,
-        Kind::PubComp,
-        Kind::Subscribe,
-        Kind::Unsubscribe,
-        Kind::Disconnect,
-    ] {
+    for kind in Kind::ALL {
         refused(t, kind, duplicated_variants(kind)).await?;
     }
     Ok(())
@@ -651,34 +655,17 @@ async fn allowed(t: &mut Test) -> Verdict {
 mod tests {
     use super::*;
 
-    const KINDS: [Kind; 10] = [
-        Kind::Connect,
-        Kind::Will,
-        Kind::Publish,
-        Kind::PubAck,
-        Kind::PubRec,
-        Kind::PubRel,
-        Kind::PubComp,
-        Kind::Subscribe,
-        Kind::Unsubscribe,
-        Kind::Disconnect,
-    ];
-
     #[test]
     fn the_generated_property_matrix_has_1156_refused_sequences() {
-        let forbidden: usize = KINDS
+        let forbidden: usize = Kind::ALL
             .iter()
-            .map(|k| {
-                let mut ids: Vec<u8> = k.forbidden().collect();
-                ids.extend_from_slice(UNKNOWN_IDS);
-                forbidden_variants(ids).len()
-            })
+            .map(|k| forbidden_variants(k.refused_ids()).len())
             .sum::<usize>()
             + forbidden_variants(vec![0x0B]).len();
-        let duplicated: usize = KINDS.iter().map(|k| duplicated_variants(*k).len()).sum();
+        let duplicated: usize = Kind::ALL.iter().map(|k| duplicated_variants(*k).len()).sum();
         assert_eq!((forbidden, duplicated), (1128, 28));
         // Every identifier is either allowed or forbidden in each packet, none twice.
-        for k in KINDS {
+        for k in Kind::ALL {
             assert_eq!(k.allowed().len() + k.forbidden().count(), ALL_IDS.len(), "{k:?}");
         }
     }

@@ -481,11 +481,7 @@ async fn options_matrix(t: &mut Test) -> Verdict {
     let t: &Test = t;
     let all = Options::all();
     let max = t.capabilities().max_qos;
-    let top = match max {
-        0 => Q0,
-        1 => Q1,
-        _ => Q2,
-    };
+    let top = QoS::from_u8(max).unwrap_or(Q2);
     let topic = |i: usize| t.topic(&format!("o{i}"));
     let mut publ = t.client("pub").connect().await?;
     let mut sub = t.client("sub").connect().await?;
