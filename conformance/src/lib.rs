@@ -18,6 +18,7 @@ pub mod cases;
 pub mod cli;
 pub mod fuzz;
 pub mod harness;
+pub mod mutate;
 pub mod net;
 pub mod report;
 pub mod run;

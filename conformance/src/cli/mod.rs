@@ -9,6 +9,7 @@ pub mod hexdump;
 pub mod input;
 pub mod list;
 pub mod matrix;
+pub mod mutate;
 pub mod run;
 
 use std::io::{self, IsTerminal, Read, Write};
@@ -56,6 +57,10 @@ pub enum Command {
     Fuzz(Box<fuzz::FuzzArgs>),
     /// Replay findings saved by `touchstone fuzz` (exit 1 if any still reproduces).
     Replay(Box<fuzz::ReplayArgs>),
+    /// Score the catalogue by mutants of the reference broker: how many broken brokers it
+    /// notices.
+    #[command(after_long_help = mutate::MUTATE_AFTER_HELP)]
+    Mutate(Box<mutate::MutateArgs>),
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to standard output.
     #[command(
         after_long_help = "Example:\n  touchstone completions bash > ~/.local/share/bash-completion/completions/touchstone"
@@ -388,6 +393,7 @@ pub fn run_with(cli: &Cli, io: &mut Io<'_>) -> Status {
         Command::Matrix(args) => matrix::run(args, io),
         Command::Fuzz(args) => fuzz::run(args, io),
         Command::Replay(args) => fuzz::replay(args, io),
+        Command::Mutate(args) => mutate::run(args, io),
         Command::Completions(args) => {
             use clap::CommandFactory;
             // Into memory first: clap_complete panics on a failed write (a closed pipe).

@@ -66,6 +66,11 @@ impl Embedded {
         self.open.ws_addr().map(|a| format!("ws://{a}/mqtt"))
     }
 
+    /// The TCP addresses of the anonymous broker and of the authentication broker.
+    pub fn tcp_addrs(&self) -> (Option<std::net::SocketAddr>, Option<std::net::SocketAddr>) {
+        (self.open.tcp_addr(), self.auth.tcp_addr())
+    }
+
     /// Stops both brokers.
     pub async fn shutdown(self) {
         self.open.shutdown().await;

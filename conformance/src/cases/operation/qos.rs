@@ -14,6 +14,7 @@ pub(crate) const CASES: &[Case] = &[
     QOS1,
     QOS2,
     DOWNGRADE,
+    GRANT_BINDS,
 ];
 
 /// A PUBREL for a packet id the server holds nothing for is still answered.
@@ -469,4 +470,61 @@ async fn downgrade(t: &mut Test) -> Verdict {
         .because(&because)
         .await?;
     Ok(())
+}
+
+/// Whatever the SUBACK says binds what follows: a QoS 2 message goes out at the QoS granted,
+/// and not at all on a subscription the SUBACK refused. The server may grant less than asked,
+/// or refuse (section 3.9.3 of both versions); it may not then deliver as if it had not.
+///
+/// ```text
+/// s -> SUBSCRIBE "d" QoS 2
+/// s <- SUBACK [granted g, or a failure]
+/// p -> PUBLISH "d" QoS 2
+/// s <- PUBLISH "d" at QoS g (lower of 2 and g); after a failure: nothing
+/// ```
+const GRANT_BINDS: Case = Case {
+    id: "qos.granted-qos-binds-deliveries",
+    title: "A QoS 2 message is delivered at the QoS the SUBACK granted, and not at all after a refusal",
+    protocols: BOTH,
+    statements: &[
+        v311("MQTT-3.8.4-5"),
+        v311("MQTT-3.8.4-6"),
+        v5("MQTT-3.8.4-7"),
+        v5("MQTT-3.8.4-8"),
+    ],
+    requires: &[Qos2],
+    body: |t| Box::pin(grant_binds(t)),
+};
+
+async fn grant_binds(t: &mut Test) -> Verdict {
+    let topic = t.topic("g");
+    let mut sub = t.client("sub").connect().await?;
+    let ack = sub.subscribe(&topic, Q2).suback().await?;
+    let code = ack
+        .reason_codes
+        .first()
+        .copied()
+        .ok_or_else(|| CaseError::Error("SUBACK without codes".into()))?;
+    let granted = QoS::from_u8(code.0);
+    let mut publ = t.client("pub").connect().await?;
+    publ.publish(&topic).qos(Q2).payload("g").acked().await?;
+    let Some(granted) = granted else {
+        t.observe(format!(
+            "the server refused the QoS 2 subscription ({}), which it may do",
+            summary::reason(code)
+        ));
+        return sub
+            .expect_nothing(t.quiet())
+            .await
+            .map_err(|e| e.because(&cite(t, "MQTT-3.8.4-5", "MQTT-3.8.4-7")));
+    };
+    if granted < Q2 {
+        t.observe(format!("the server granted QoS {} for QoS 2", granted.as_u8()));
+    }
+    let m = sub
+        .expect(publish(&topic).qos(granted).payload("g"))
+        .because(&cite(t, "MQTT-3.8.4-6", "MQTT-3.8.4-8"))
+        .await?;
+    sub.ack(&m).await?;
+    sub.expect_nothing(t.quiet()).await
 }

@@ -69,8 +69,16 @@ async fn redeliver_qos1(t: &mut Test) -> Verdict {
         ))
         .await?;
     sub.ack(&again).await?;
-    // Acknowledged now: not sent a third time.
-    sub.expect_nothing(t.quiet()).await
+    // Acknowledged now: not sent a third time, on this connection or the next one (the
+    // message left the session when its PUBACK came).
+    sub.expect_nothing(t.quiet()).await?;
+    sub.disconnect().await?;
+    let mut sub = sub.reconnect().send_connect().await?;
+    sub.expect(connack().accepted().session_present(true))
+        .await?;
+    sub.expect_nothing(t.quiet())
+        .await
+        .map_err(|e| e.because(&cite(t, "MQTT-4.3.2-1", "MQTT-4.3.2-3")))
 }
 
 /// QoS 2 towards a subscriber that reconnects twice: the unacknowledged PUBLISH comes again with
@@ -154,7 +162,16 @@ async fn redeliver_qos2(t: &mut Test) -> Verdict {
     sub.send(Packet::PubComp(PubComp::new(id))).await?;
     sub.expect_nothing(t.quiet())
         .await
-        .map_err(|e| e.because(&cite(t, "MQTT-4.3.3-1", "MQTT-4.3.3-6")))
+        .map_err(|e| e.because(&cite(t, "MQTT-4.3.3-1", "MQTT-4.3.3-6")))?;
+    // Complete: neither the PUBLISH nor the PUBREL comes back on the next connection (the
+    // PUBCOMP ended the exchange).
+    sub.disconnect().await?;
+    let mut sub = sub.reconnect().send_connect().await?;
+    sub.expect(connack().accepted().session_present(true))
+        .await?;
+    sub.expect_nothing(t.quiet())
+        .await
+        .map_err(|e| e.because(&cite(t, "MQTT-4.3.3-1", "MQTT-4.3.3-5")))
 }
 
 /// A delivery the subscriber refused with PUBACK 0x80 counts as acknowledged: not re-sent after

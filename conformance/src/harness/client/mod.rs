@@ -16,8 +16,8 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 use touchstone_codec::{
-    decode_slice, ConnAck, DecodeError, Disconnect, Packet, PacketId, Protocol, PubAck, PubComp,
-    PubRec, Publish, QoS, ReasonCode,
+    decode_slice, ConnAck, DecodeError, Disconnect, Packet, PacketId, PacketType, Protocol, PubAck,
+    PubComp, PubRec, Publish, QoS, ReasonCode,
 };
 
 pub use builder::ClientBuilder;
@@ -196,6 +196,18 @@ impl Client {
                         Some(f.packet.clone()),
                         None,
                     );
+                    if let Some(rule) = client_only(self.protocol, f.packet.packet_type()) {
+                        let failure = Failure {
+                            expected: format!(
+                                "{}: only packets a server sends ({rule})",
+                                self.label
+                            ),
+                            got: summary::packet(&f.packet),
+                            statements: Vec::new(),
+                        };
+                        self.broken = Some(failure.clone());
+                        return Err(CaseError::Fail(Box::new(failure)));
+                    }
                     return Ok(Some(f.packet));
                 }
                 Ok(None) => return Ok(None),
@@ -606,4 +618,26 @@ impl Client {
                 .event(&self.label, "the client closed the connection");
         }
     }
+}
+
+/// Why a packet of type `t` can never come from a server in `protocol`, if it cannot: the
+/// tables of control packet types give each type its direction.
+fn client_only(protocol: Protocol, t: PacketType) -> Option<String> {
+    let only_client = matches!(
+        t,
+        PacketType::Connect | PacketType::Subscribe | PacketType::Unsubscribe | PacketType::PingReq
+    ) || (!protocol.is_v5() && t == PacketType::Disconnect);
+    only_client.then(|| {
+        if protocol.is_v5() {
+            format!(
+                "5.0 section 2.1.2, Table 2-1: {} goes from client to server only",
+                t.name()
+            )
+        } else {
+            format!(
+                "3.1.1 section 2.2.1, Table 2.1: {} goes from client to server only",
+                t.name()
+            )
+        }
+    })
 }
