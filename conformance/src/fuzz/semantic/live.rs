@@ -50,6 +50,12 @@ impl Live {
         within: Duration,
     ) -> Result<(), String> {
         let slot = usize::from(op.client());
+        if matches!(op, Op::Connect { .. }) {
+            // Before encoding, which makes the client await the CONNACK: reset after it, the
+            // client awaited nothing, and a CONNACK slower than the quiet time (a loaded
+            // machine) made the scenario unusable ("closed without a CONNACK").
+            self.clients[slot].reset_connection();
+        }
         let bytes = self.clients[slot].encode(op, tag, names);
         match op {
             Op::Connect { .. } => {
@@ -62,7 +68,6 @@ impl Live {
                     .await
                     .map_err(|e| format!("cannot connect client c{slot}: {e}"))?;
                 self.conns[slot] = Some(t);
-                self.clients[slot].reset_connection();
                 self.send(slot, &bytes).await;
             }
             Op::Drop { .. } => self.leave(slot, tag, names, within).await,
