@@ -281,15 +281,16 @@ pub fn catalogue(protocol: Protocol) -> Vec<Mutant> {
     all
 }
 
-/// Does `id` match `pattern`: `op:PACKET:way` where each part is exact (case-insensitive) or
-/// `*`, and missing trailing parts match anything (`drop` is `drop:*:*`)?
+/// Does `id` match `pattern`: `op:PACKET:way` where each part is `*`, or one or more
+/// alternatives separated by `|` (case-insensitive), and missing trailing parts match anything
+/// (`drop` is `drop:*:*`; `reorder:PUBACK|PUBREC:to-client` two mutants)?
 pub fn id_matches(pattern: &str, id: &str) -> bool {
     let mut ids = id.split(':');
     for part in pattern.split(':') {
         let Some(have) = ids.next() else {
             return false;
         };
-        if part != "*" && !part.eq_ignore_ascii_case(have) {
+        if part != "*" && !part.split('|').any(|alt| alt.eq_ignore_ascii_case(have)) {
             return false;
         }
     }
@@ -317,5 +318,7 @@ mod tests {
         assert!(id_matches("drop:*:to-client", "drop:PUBACK:to-client"));
         assert!(!id_matches("drop:*:to-server", "drop:PUBACK:to-client"));
         assert!(!id_matches("drop-first", "drop:PUBACK:to-client"));
+        assert!(id_matches("drop:SUBACK|PUBACK", "drop:PUBACK:to-client"));
+        assert!(!id_matches("drop:SUBACK|PUBREC", "drop:PUBACK:to-client"));
     }
 }

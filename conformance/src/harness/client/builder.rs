@@ -202,6 +202,7 @@ impl ClientBuilder {
             inbox: VecDeque::new(),
             closed: None,
             broken: None,
+            server_disconnected: false,
             next_packet_id: 0,
             connack: None,
             skip_invalid_except: None,

@@ -18,6 +18,7 @@ pub(crate) const CASES: &[Case] = &[
     UNSUPPORTED_VERSION,
     SECOND_CONNECT,
     BAD_PASSWORD,
+    BEFORE_CONNACK,
 ];
 
 /// What a server sent on a connection it should refuse: nothing, or (where `connack_ok`) one
@@ -527,4 +528,46 @@ async fn bad_password(t: &mut Test) -> Verdict {
             &["MQTT-3.1.4-2", "MQTT-3.2.2-6"],
         ))),
     }
+}
+
+/// A packet sent right behind the CONNECT, before the CONNACK came, is processed: both
+/// versions let a client send further packets at once (section 3.1.4, non-normative: "Clients
+/// are allowed to send further Control Packets immediately after sending a CONNECT"), and the
+/// server answers every SUBSCRIBE (MQTT-3.8.4-1 of both).
+///
+/// ```text
+/// c -> CONNECT
+/// c -> SUBSCRIBE id=1 "b" QoS 1     (at once, no wait for the CONNACK)
+/// c <- CONNACK accepted
+/// c <- SUBACK id=1
+/// ```
+const BEFORE_CONNACK: Case = Case {
+    id: "connect.packets-before-connack-processed",
+    title: "A SUBSCRIBE sent right behind the CONNECT, before the CONNACK, is answered after it",
+    protocols: BOTH,
+    statements: &[
+        v311("MQTT-3.8.4-1"),
+        v311("MQTT-3.8.4-2"),
+        v5("MQTT-3.8.4-1"),
+        v5("MQTT-3.8.4-2"),
+    ],
+    requires: &[],
+    body: |t| Box::pin(before_connack(t)),
+};
+
+async fn before_connack(t: &mut Test) -> Verdict {
+    let topic = t.topic("b");
+    let mut c = t.client("c").send_connect().await?;
+    let id = PacketId::new(1).unwrap_or(PacketId::MIN);
+    c.send(Packet::Subscribe(touchstone_codec::Subscribe {
+        packet_id: id,
+        properties: Default::default(),
+        filters: vec![touchstone_codec::Subscription::new(topic.as_str(), Q1)],
+    }))
+    .await?;
+    c.expect(connack().accepted()).await?;
+    c.expect(suback(id).codes(1))
+        .because(&cite(t, "MQTT-3.8.4-1", "MQTT-3.8.4-1"))
+        .await?;
+    Ok(())
 }
