@@ -33,8 +33,11 @@ async fn mutants_are_killed_and_argued_ones_count_as_equivalent() {
             // as before (qos.granted-qos-binds-deliveries kills both).
             "qos-down:SUBACK:to-client",
             "reason-flip:SUBACK:to-client",
-            // Used to survive: a 3.1.1 server sending DISCONNECT, a packet only clients send.
+            // Used to survive: a 3.1.1 server going on after a DISCONNECT it may not send.
             "inject-disconnect:PINGRESP:to-client",
+            // Used to survive: the CONNECT overtaken by the SUBSCRIBE pipelined behind it
+            // (connect.packets-before-connack-processed kills it).
+            "reorder:CONNECT:to-server",
             // Used to be killed, wrongly: 250 ms per delivery made the topic matrix report
             // deliveries missing (a verdict that depended on timing).
             "delay:PUBLISH:to-client",
@@ -61,6 +64,7 @@ async fn mutants_are_killed_and_argued_ones_count_as_equivalent() {
         "qos-down:SUBACK:to-client",
         "reason-flip:SUBACK:to-client",
         "inject-disconnect:PINGRESP:to-client",
+        "reorder:CONNECT:to-server",
     ] {
         assert!(
             matches!(fate(id), Fate::Killed { .. }),

@@ -245,12 +245,16 @@ async fn run_against(
         }
         let started = Instant::now();
         let proxies = Proxies::start(open, auth, None).await?;
+        // As `touchstone run` tests the embedded broker: its authentication listener does
+        // SCRAM-SHA-256, which the CONNACK cannot announce.
+        let mut profile = Profile::default();
+        profile.capabilities.auth_method = Some(embedded::SCRAM_METHOD.to_string());
         let report = run_cases(
             &proxies,
             protocol,
             &catalogue,
             &[],
-            Profile::default(),
+            profile,
             options.jobs,
             stop,
         )

@@ -123,15 +123,31 @@ async fn client_exceeds_receive_maximum(t: &mut Test) -> Verdict {
         .connack()
         .and_then(|a| a.properties.receive_maximum)
         .unwrap_or(u16::MAX);
+    // Up to the Receive Maximum it announced (absent: 65535) the server takes QoS 2
+    // PUBLISHes left unreleased: each gets its PUBREC, and the connection stays open (the
+    // close is for a client that exceeds it, MQTT-3.3.4-7). Only the first 1000 are sent when
+    // it is larger. The mutation score found a server announcing 257 (or nothing) and
+    // enforcing 256 unnoticed.
+    let within = max.min(1000);
+    let mut ids = Vec::new();
+    for _ in 0..within {
+        ids.extend(c.publish(&topic).qos(Q2).payload("x").send().await?);
+    }
+    let because = [v5("MQTT-3.3.4-7")];
+    for id in ids {
+        c.expect(pubrec(id))
+            .because(&because)
+            .await
+            .map_err(|e| e.because(&because))?;
+    }
     if max > 1000 {
-        return Err(skip(format!(
-            "the server's Receive Maximum {max} is too large to exceed cheaply"
-        )));
+        t.observe(format!(
+            "the server's Receive Maximum {max} is too large to exceed cheaply: 1000 in flight were taken"
+        ));
+        return Ok(());
     }
     t.observe(format!("the server's Receive Maximum is {max}"));
-    for _ in 0..=max {
-        c.publish(&topic).qos(Q2).payload("x").send().await?;
-    }
+    c.publish(&topic).qos(Q2).payload("x").send().await?;
     let closed = c.expect_closed().because(&[v5("MQTT-3.3.4-7")]).await?;
     note_disconnect_code(t, "c", closed.disconnect, &[ReasonCode::RECEIVE_MAXIMUM_EXCEEDED], ERROR_CLOSE_SHOULD);
     Ok(())

@@ -453,5 +453,27 @@ async fn no_problem_information(t: &mut Test) -> Verdict {
         unsub.properties.reason_string.as_ref(),
         &unsub.properties.user_properties,
     )?;
+    // The server's PUBREL, for a QoS 2 delivery to this client (found by the mutation score:
+    // a User Property added to it went unnoticed).
+    let mine = t.topic("mine");
+    let granted = c.subscribe(&mine, Q2).granted().await?;
+    if granted.first() != Some(&Q2) {
+        t.observe("QoS 2 not granted: the server's PUBREL not checked");
+        return Ok(());
+    }
+    let mut p = t.client("p").connect().await?;
+    p.publish(&mine).qos(Q2).payload("y").acked().await?;
+    let m = c.expect(publish(&mine).qos(Q2)).await?;
+    let id = m
+        .packet_id
+        .ok_or_else(|| CaseError::Error("a QoS 2 PUBLISH without a packet id".into()))?;
+    c.send(Packet::PubRec(touchstone_codec::PubRec::new(id))).await?;
+    let rel = c.expect(pubrel(id)).await?;
+    no_problem_info(
+        "PUBREL",
+        rel.properties.reason_string.as_ref(),
+        &rel.properties.user_properties,
+    )?;
+    c.send(Packet::PubComp(touchstone_codec::PubComp::new(id))).await?;
     Ok(())
 }
