@@ -33,7 +33,8 @@ pub enum Operator {
     DropFirst,
     /// The packet is forwarded twice.
     Duplicate,
-    /// The packet, and everything behind it on that connection, waits [`DELAY`].
+    /// The packet goes [`DELAY`] after it arrived (what follows on the connection waits
+    /// behind it): a slow network, not a slow link.
     Delay,
     /// The packet is swapped with the next one going the same way (or sent after [`HOLD`]).
     Reorder,

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,8 +27,8 @@ const PINGRESP: &[u8] = &[0xD0, 0x00];
 pub enum Action {
     /// Write these bytes.
     Send(Bytes),
-    /// Wait this long before what follows.
-    Wait(Duration),
+    /// Write these bytes [`DELAY`] after they arrived (what follows waits behind them).
+    Delay(Bytes),
     /// Keep these bytes back until the next packet has been sent, or [`HOLD`] has passed
     /// (then [`Flow::release`] gives them).
     Hold(Bytes),
@@ -92,7 +91,7 @@ impl Flow {
             Operator::DropFirst if first => vec![],
             Operator::DropFirst => return vec![Action::Send(raw)],
             Operator::Duplicate => vec![Action::Send(raw.clone()), Action::Send(raw)],
-            Operator::Delay => vec![Action::Wait(DELAY), Action::Send(raw)],
+            Operator::Delay => vec![Action::Delay(raw)],
             Operator::Reorder => vec![Action::Hold(raw)],
             Operator::InjectDisconnect => {
                 vec![
@@ -192,13 +191,13 @@ fn protocol_of(level: u8) -> Protocol {
     }
 }
 
-/// Moves one direction through `flow` until either side closes.
-async fn pump(
-    mut from: OwnedReadHalf,
-    mut to: OwnedWriteHalf,
-    mut flow: Flow,
-    level: Arc<AtomicU8>,
-) {
+/// Moves one direction through `flow` until either side closes. Reading never waits on
+/// writing: a writer task sends each packet when it is due, so a delayed packet is late by
+/// [`DELAY`] from when it arrived (and the packets behind it wait for it, as on any stream),
+/// not by [`DELAY`] more for each one before it.
+async fn pump(mut from: OwnedReadHalf, to: OwnedWriteHalf, mut flow: Flow, level: Arc<AtomicU8>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(Option<Instant>, Bytes)>();
+    let writer = tokio::spawn(write_loop(to, rx));
     let mut framer: Option<Framer> = None;
     // Bytes read before the version is known (the client's CONNECT arriving in pieces).
     let mut pending = Vec::new();
@@ -214,17 +213,13 @@ async fn pump(
             () = tokio::time::sleep_until(held_until.unwrap_or_else(Instant::now)), if held_until.is_some() => {
                 held_until = None;
                 if let Some(bytes) = flow.release() {
-                    if to.write_all(&bytes).await.is_err() {
-                        return;
-                    }
+                    let _ = tx.send((None, bytes));
                 }
                 continue;
             }
         };
         if passthrough {
-            if to.write_all(&buf[..n]).await.is_err() {
-                return;
-            }
+            let _ = tx.send((None, Bytes::copy_from_slice(&buf[..n])));
             continue;
         }
         let framer = match framer.as_mut() {
@@ -266,15 +261,16 @@ async fn pump(
                 }
             }
         }
+        let now = Instant::now();
         for action in out {
             match action {
                 Action::Send(bytes) => {
-                    if to.write_all(&bytes).await.is_err() {
-                        return;
-                    }
+                    let _ = tx.send((None, bytes));
                 }
-                Action::Wait(d) => tokio::time::sleep(d).await,
-                Action::Hold(_) => held_until = Some(Instant::now() + HOLD),
+                Action::Delay(bytes) => {
+                    let _ = tx.send((Some(now + DELAY), bytes));
+                }
+                Action::Hold(_) => held_until = Some(now + HOLD),
             }
         }
         if flow.held.is_none() {
@@ -282,7 +278,24 @@ async fn pump(
         }
     }
     if let Some(h) = flow.release() {
-        let _ = to.write_all(&h).await;
+        let _ = tx.send((None, h));
+    }
+    drop(tx);
+    let _ = writer.await;
+}
+
+/// Writes each packet when it is due, then shuts the write side down.
+async fn write_loop(
+    mut to: OwnedWriteHalf,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<(Option<Instant>, Bytes)>,
+) {
+    while let Some((due, bytes)) = rx.recv().await {
+        if let Some(at) = due {
+            tokio::time::sleep_until(at).await;
+        }
+        if to.write_all(&bytes).await.is_err() {
+            return;
+        }
     }
     let _ = to.shutdown().await;
 }
