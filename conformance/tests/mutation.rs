@@ -114,3 +114,33 @@ fn the_command_lists_mutants_and_refuses_bad_arguments_clearly() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutants_that_survived_in_5_0_are_killed() {
+    let ids = [
+        // A CONNACK announcing no Receive Maximum while 256 is enforced: the flow-control
+        // case now fills what was announced first.
+        "prop-remove:CONNACK:to-client",
+        "prop-alter:CONNACK:to-client",
+        // A User Property on the server's PUBREL or AUTH despite Request Problem Information 0.
+        "prop-add-user:PUBREL:to-client",
+        "prop-add-user:AUTH:to-client",
+        // AUTH from the client: no case met it before the baseline stated SCRAM.
+        "flip-flag-0:AUTH:to-server",
+    ];
+    let o = options(Protocol::V5, &ids, "");
+    let scores = score::run(&o, &Quiet, &Stop::new())
+        .await
+        .expect("mutation run");
+    let s = &scores[0];
+    assert!(s.baseline_trouble.is_empty(), "{:?}", s.baseline_trouble);
+    for r in &s.results {
+        assert!(
+            matches!(r.fate, Fate::Killed { .. }),
+            "{}: {:?}",
+            r.mutant.id(),
+            r.fate
+        );
+    }
+    assert_eq!(s.results.len(), ids.len());
+}

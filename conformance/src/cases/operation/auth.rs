@@ -17,6 +17,7 @@ pub(crate) const CASES: &[Case] = &[
     SCRAM_WRONG_PASSWORD,
     AUTH_RESERVED_FLAGS,
     REAUTH_FAILURE,
+    NO_PROBLEM_INFO_IN_AUTH,
 ];
 
 const SCRAM: &str = "SCRAM-SHA-256";
@@ -411,5 +412,56 @@ async fn reauth_failure(t: &mut Test) -> Verdict {
             summary::reason(code)
         )),
     }
+    Ok(())
+}
+
+/// With Request Problem Information 0, the server's AUTH carries no Reason String and no User
+/// Property: only PUBLISH, CONNACK and DISCONNECT may (found by the mutation score: a User
+/// Property added to the server's AUTH went unnoticed).
+///
+/// ```text
+/// c -> CONNECT Request Problem Information 0, Authentication Method SCRAM-SHA-256, client-first
+/// c <- AUTH 0x18 (no Reason String, no User Property)
+/// ```
+const NO_PROBLEM_INFO_IN_AUTH: Case = Case {
+    id: "auth.no-problem-information-in-auth",
+    title: "With Request Problem Information 0 the server's AUTH has no Reason String or User Property",
+    protocols: V5,
+    statements: &[v5("MQTT-3.1.2-29")],
+    requires: &[EnhancedAuth],
+    body: |t| Box::pin(no_problem_info_in_auth(t)),
+};
+
+async fn no_problem_info_in_auth(t: &mut Test) -> Verdict {
+    let (user, password) = credentials(t)?;
+    let mut scram = ScramClient::new(&user, &password, "tsnonce5555555555");
+    let first = Bytes::from(scram.client_first());
+    let mut c = t
+        .client("c")
+        .auth_listener()
+        .no_credentials()
+        .properties(|p| {
+            p.request_problem_information = Some(false);
+            p.authentication_method = Some(SCRAM.into());
+            p.authentication_data = Some(first);
+        })
+        .send_connect()
+        .await?;
+    let server_first = expect_auth(t, &mut c).await?;
+    check_auth(&server_first, ReasonCode::CONTINUE_AUTHENTICATION)?;
+    let props = &server_first.properties;
+    check(
+        props.reason_string.is_none() && props.user_properties.is_empty(),
+        "AUTH without Reason String or User Property (Request Problem Information 0)",
+        || {
+            format!(
+                "AUTH with Reason String {:?} and {} User Properties",
+                props.reason_string.as_ref().map(|s| s.as_str()),
+                props.user_properties.len()
+            )
+        },
+    )
+    .map_err(|e| e.because(&[v5("MQTT-3.1.2-29")]))?;
+    let _ = &mut scram;
     Ok(())
 }
