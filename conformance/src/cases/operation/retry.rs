@@ -1,7 +1,8 @@
 //! Message delivery retry (section 4.4): unacknowledged QoS 1 and 2 messages redelivered with
 //! DUP on a resumed session, what is not redelivered, and QoS 2 state kept past expiry.
 
-use touchstone_codec::{PubAck, PubComp, PubRec};
+use touchstone_codec::{PubAck, PubComp, PubRec, Statement};
+use crate::harness::client::Client;
 use crate::cases::prelude::*;
 
 pub(crate) const CASES: &[Case] = &[
@@ -72,13 +73,19 @@ async fn redeliver_qos1(t: &mut Test) -> Verdict {
     // Acknowledged now: not sent a third time, on this connection or the next one (the
     // message left the session when its PUBACK came).
     sub.expect_nothing(t.quiet()).await?;
+    nothing_on_resume(t, sub, &cite(t, "MQTT-4.3.2-1", "MQTT-4.3.2-3")).await
+}
+
+/// Disconnects `sub`, resumes its session, and expects nothing to be re-sent: the exchange
+/// before was complete, so nothing of it is left in the session to redeliver.
+async fn nothing_on_resume(t: &Test, mut sub: Client, because: &[Statement]) -> Verdict {
     sub.disconnect().await?;
     let mut sub = sub.reconnect().send_connect().await?;
     sub.expect(connack().accepted().session_present(true))
         .await?;
     sub.expect_nothing(t.quiet())
         .await
-        .map_err(|e| e.because(&cite(t, "MQTT-4.3.2-1", "MQTT-4.3.2-3")))
+        .map_err(|e| e.because(because))
 }
 
 /// QoS 2 towards a subscriber that reconnects twice: the unacknowledged PUBLISH comes again with
@@ -165,13 +172,7 @@ async fn redeliver_qos2(t: &mut Test) -> Verdict {
         .map_err(|e| e.because(&cite(t, "MQTT-4.3.3-1", "MQTT-4.3.3-6")))?;
     // Complete: neither the PUBLISH nor the PUBREL comes back on the next connection (the
     // PUBCOMP ended the exchange).
-    sub.disconnect().await?;
-    let mut sub = sub.reconnect().send_connect().await?;
-    sub.expect(connack().accepted().session_present(true))
-        .await?;
-    sub.expect_nothing(t.quiet())
-        .await
-        .map_err(|e| e.because(&cite(t, "MQTT-4.3.3-1", "MQTT-4.3.3-5")))
+    nothing_on_resume(t, sub, &cite(t, "MQTT-4.3.3-1", "MQTT-4.3.3-5")).await
 }
 
 /// A delivery the subscriber refused with PUBACK 0x80 counts as acknowledged: not re-sent after
